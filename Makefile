@@ -1,0 +1,35 @@
+# The two commands a user needs: `make demo` and `make test`. Both install what is missing
+# first (apt packages, a project-local ONNX Runtime in .venv) and are quick to re-run.
+CARGO ?= cargo
+CARGO_FLAGS ?= --locked
+DEMO_INPUT ?= /usr/share/doc/opencv-doc/examples/data/vtest.avi
+DEMO_DIR ?= demo
+GPU ?= 0
+
+.PHONY: setup build demo test bench lint clean
+
+setup:
+	@GPU=$(GPU) bash scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release $(CARGO_FLAGS) -p gst-plugin-animestyle
+
+demo: build
+	bash scripts/demo.sh "$(DEMO_INPUT)" "$(DEMO_DIR)"
+
+# Everything is built in release, once: the integration tests run real video through real
+# models, and the gst-launch tests load the release plugin (`build`) that `make demo` uses;
+# `cargo test` alone builds the library but not the plugin's .so.
+test: build
+	GST_REGISTRY=$$(mktemp -d)/registry.bin $(CARGO) test --release $(CARGO_FLAGS) --workspace
+
+bench: build
+	$(CARGO) bench $(CARGO_FLAGS) -p gst-plugin-animestyle --bench element
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf $(DEMO_DIR)

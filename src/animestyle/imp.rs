@@ -1,0 +1,582 @@
+//! # animestyle
+//!
+//! Stylizes video frames with an ONNX image-to-image generator (anime/cel look by default)
+//! run by ONNX Runtime. Frames are read in any packed 8-bit RGB-family format, scaled to the
+//! network's `inference-size`, run through the model, scaled back to the frame size and
+//! blended over the original by `strength`. Alpha and padding bytes pass through unchanged,
+//! as do timestamps and durations.
+//!
+//! With no properties set, the model embedded in the plugin is used:
+//!
+//! ```text
+//! gst-launch-1.0 videotestsrc num-buffers=60 ! videoconvert ! animestyle ! videoconvert ! autovideosink
+//! ```
+//!
+//! The model contract (tensor layout, channel order, value range, size multiple) is read from
+//! the model's metadata (written by `animestyle-train export`) or inferred from its input
+//! shape; the `layout`, `channel-order`, `input-range`, `output-range` and `size-multiple`
+//! properties override it for models made elsewhere, e.g. an AnimeGAN export:
+//!
+//! ```text
+//! gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! \
+//!     animestyle model=AnimeGANv3.onnx layout=nhwc size-multiple=8 ! videoconvert ! autovideosink
+//! ```
+//!
+//! ONNX Runtime is loaded when the element starts (not when the plugin loads), from the
+//! `ort-library` property, `ORT_DYLIB_PATH`, or well-known locations; a missing library is
+//! an element error that says how to install it.
+
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
+use animestyle_model::{ChannelOrder, ContractOverrides, Layout, ValueRange};
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
+use gst_video::prelude::*;
+use gst_video::subclass::prelude::*;
+
+use super::{ExecutionProvider, TensorChannelOrder, TensorLayout, TensorRange};
+use crate::generator::{Generator, LoadErrorKind, ModelSource, SessionSettings};
+use crate::pixels::{self, PackedFrame, PackedLayout, Planes, RgbSource};
+use crate::providers::Provider;
+use crate::resample::Resampler;
+use crate::stats::Stats;
+
+const DEFAULT_MODEL: &str = "";
+const DEFAULT_ORT_LIBRARY: &str = "";
+const DEFAULT_EXECUTION_PROVIDER: ExecutionProvider = ExecutionProvider::Auto;
+const DEFAULT_PROVIDER_STRICT: bool = false;
+const DEFAULT_THREADS: u32 = 0;
+/// -1: the model's recommended size (metadata), else the frame's own size.
+const DEFAULT_INFERENCE_SIZE: i32 = -1;
+const DEFAULT_STRENGTH: f64 = 1.0;
+const DEFAULT_LAYOUT: TensorLayout = TensorLayout::Auto;
+const DEFAULT_CHANNEL_ORDER: TensorChannelOrder = TensorChannelOrder::Auto;
+const DEFAULT_RANGE: TensorRange = TensorRange::Auto;
+const DEFAULT_SIZE_MULTIPLE: u32 = 0;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "animestyle",
+        gst::DebugColorFlags::empty(),
+        Some("Anime stylization with an ONNX generator"),
+    )
+});
+
+const FORMATS: [gst_video::VideoFormat; 10] = [
+    gst_video::VideoFormat::Rgb,
+    gst_video::VideoFormat::Bgr,
+    gst_video::VideoFormat::Rgbx,
+    gst_video::VideoFormat::Bgrx,
+    gst_video::VideoFormat::Xrgb,
+    gst_video::VideoFormat::Xbgr,
+    gst_video::VideoFormat::Rgba,
+    gst_video::VideoFormat::Bgra,
+    gst_video::VideoFormat::Argb,
+    gst_video::VideoFormat::Abgr,
+];
+
+#[derive(Debug, Clone)]
+struct Settings {
+    model: String,
+    ort_library: String,
+    execution_provider: ExecutionProvider,
+    provider_strict: bool,
+    threads: u32,
+    inference_size: i32,
+    strength: f64,
+    layout: TensorLayout,
+    channel_order: TensorChannelOrder,
+    input_range: TensorRange,
+    output_range: TensorRange,
+    size_multiple: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            model: DEFAULT_MODEL.into(),
+            ort_library: DEFAULT_ORT_LIBRARY.into(),
+            execution_provider: DEFAULT_EXECUTION_PROVIDER,
+            provider_strict: DEFAULT_PROVIDER_STRICT,
+            threads: DEFAULT_THREADS,
+            inference_size: DEFAULT_INFERENCE_SIZE,
+            strength: DEFAULT_STRENGTH,
+            layout: DEFAULT_LAYOUT,
+            channel_order: DEFAULT_CHANNEL_ORDER,
+            input_range: DEFAULT_RANGE,
+            output_range: DEFAULT_RANGE,
+            size_multiple: DEFAULT_SIZE_MULTIPLE,
+        }
+    }
+}
+
+fn range_override(r: TensorRange) -> Option<ValueRange> {
+    match r {
+        TensorRange::Auto => None,
+        TensorRange::MinusOneToOne => Some(ValueRange::MinusOneToOne),
+        TensorRange::ZeroToOne => Some(ValueRange::ZeroToOne),
+        TensorRange::ZeroTo255 => Some(ValueRange::ZeroTo255),
+    }
+}
+
+impl Settings {
+    fn session_settings(&self) -> SessionSettings {
+        SessionSettings {
+            ort_library: Some(self.ort_library.clone()).filter(|s| !s.is_empty()),
+            threads: self.threads as usize,
+            provider: match self.execution_provider {
+                ExecutionProvider::Auto => None,
+                ExecutionProvider::Cpu => Some(Provider::Cpu),
+                ExecutionProvider::Cuda => Some(Provider::Cuda),
+                ExecutionProvider::TensorRt => Some(Provider::TensorRt),
+                ExecutionProvider::OpenVino => Some(Provider::OpenVino),
+            },
+            provider_strict: self.provider_strict,
+            overrides: ContractOverrides {
+                layout: match self.layout {
+                    TensorLayout::Auto => None,
+                    TensorLayout::Nchw => Some(Layout::Nchw),
+                    TensorLayout::Nhwc => Some(Layout::Nhwc),
+                },
+                channel_order: match self.channel_order {
+                    TensorChannelOrder::Auto => None,
+                    TensorChannelOrder::Rgb => Some(ChannelOrder::Rgb),
+                    TensorChannelOrder::Bgr => Some(ChannelOrder::Bgr),
+                },
+                input_range: range_override(self.input_range),
+                output_range: range_override(self.output_range),
+                size_multiple: Some(self.size_multiple).filter(|m| *m > 0),
+            },
+        }
+    }
+}
+
+/// Scratch images reused from frame to frame, and resamplers for the current sizes.
+#[derive(Default)]
+struct Buffers {
+    frame: Planes,
+    network_in: Planes,
+    network_out: Planes,
+    upscaled: Planes,
+    down: Option<Resampler>,
+    up: Option<Resampler>,
+}
+
+/// A resampler for `from → to`, rebuilt only when the sizes change.
+fn resampler(slot: &mut Option<Resampler>, from: (usize, usize), to: (usize, usize)) -> &mut Resampler {
+    if slot.as_ref().is_none_or(|r| r.in_size() != from || r.out_size() != to) {
+        *slot = Some(Resampler::new(from, to));
+    }
+    slot.as_mut().expect("set above")
+}
+
+fn resample(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
+    let r = resampler(slot, (src.width, src.height), size);
+    dst.resize(size.0, size.1);
+    let n_in = src.width * src.height;
+    let n_out = size.0 * size.1;
+    for c in 0..3 {
+        r.resample_plane(&src.data[c * n_in..(c + 1) * n_in], &mut dst.data[c * n_out..(c + 1) * n_out]);
+    }
+}
+
+struct State {
+    generator: Generator,
+    buffers: Buffers,
+}
+
+#[derive(Default)]
+pub struct AnimeStyle {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+    /// Kept apart from `state` so reading `stats` never waits for an inference.
+    stats: Mutex<Stats>,
+}
+
+impl AnimeStyle {
+    fn stats_structure(&self) -> gst::Structure {
+        let stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let snap = stats.snapshot();
+        gst::Structure::builder("animestyle-stats")
+            .field("frames", snap.frames)
+            .field("dropped", snap.dropped)
+            .field("inference-mean-ms", snap.inference_mean_ms)
+            .field("inference-p95-ms", snap.inference_p95_ms)
+            .field("processing-mean-ms", snap.processing_mean_ms)
+            .field("fps", snap.fps)
+            .field("execution-provider", stats.execution_provider.as_str())
+            .field("model", stats.model.as_str())
+            .build()
+    }
+
+    fn packed_layout(info: &gst_video::VideoFormatInfo) -> PackedLayout {
+        let offsets = info.poffset();
+        PackedLayout {
+            pixel_stride: info.pixel_stride()[0] as usize,
+            rgb_offsets: [offsets[0] as usize, offsets[1] as usize, offsets[2] as usize],
+        }
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for AnimeStyle {
+    const NAME: &'static str = "GstAnimeStyle";
+    type Type = super::AnimeStyle;
+    type ParentType = gst_video::VideoFilter;
+}
+
+impl ObjectImpl for AnimeStyle {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecString::builder("model")
+                    .nick("Model")
+                    .blurb("Path of the ONNX generator to run; empty = the model embedded in the plugin")
+                    .default_value(Some(DEFAULT_MODEL))
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("ort-library")
+                    .nick("ONNX Runtime library")
+                    .blurb(
+                        "Path of libonnxruntime.so; empty = ORT_DYLIB_PATH, then well-known locations \
+                         (a venv's pip install, ~/.local, /usr/lib). Only the first library loaded in a process is used",
+                    )
+                    .default_value(Some(DEFAULT_ORT_LIBRARY))
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("execution-provider", DEFAULT_EXECUTION_PROVIDER)
+                    .nick("Execution provider")
+                    .blurb(
+                        "Hardware that runs the model; auto tries CUDA, then OpenVINO, then CPU. The one in use is \
+                         logged and reported in stats",
+                    )
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecBoolean::builder("provider-strict")
+                    .nick("Strict provider")
+                    .blurb("Fail to start when the requested execution provider cannot be used, instead of warning and using the CPU")
+                    .default_value(DEFAULT_PROVIDER_STRICT)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("threads")
+                    .nick("Threads")
+                    .blurb("CPU threads for inference; 0 = one per core")
+                    .maximum(256)
+                    .default_value(DEFAULT_THREADS)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecInt::builder("inference-size")
+                    .nick("Inference size")
+                    .blurb(
+                        "Longest side of the image the network sees (aspect kept, rounded to the model's size multiple; \
+                         the result is scaled back to the frame size). 0 = the frame's own size, -1 = the model's \
+                         recommended size, else the frame's own size",
+                    )
+                    .minimum(-1)
+                    .maximum(16384)
+                    .default_value(DEFAULT_INFERENCE_SIZE)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("strength")
+                    .nick("Strength")
+                    .blurb("How much of the stylized image is blended over the original: 0 = original, 1 = fully stylized")
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_STRENGTH)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("layout", DEFAULT_LAYOUT)
+                    .nick("Tensor layout")
+                    .blurb("Override the model's tensor layout (NCHW or NHWC)")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("channel-order", DEFAULT_CHANNEL_ORDER)
+                    .nick("Channel order")
+                    .blurb("Override the model's colour channel order (RGB or BGR)")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("input-range", DEFAULT_RANGE)
+                    .nick("Input range")
+                    .blurb("Override the value range the model expects for black..white")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("output-range", DEFAULT_RANGE)
+                    .nick("Output range")
+                    .blurb("Override the value range of the model's output (default: the input range)")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("size-multiple")
+                    .nick("Size multiple")
+                    .blurb(
+                        "Override the multiple the network's height and width must be (e.g. 8 for AnimeGANv2/v3, 16 for \
+                         v3-tiny); 0 = from the model (metadata, else 16 for dynamic-size models)",
+                    )
+                    .maximum(1024)
+                    .default_value(DEFAULT_SIZE_MULTIPLE)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
+                    .nick("Statistics")
+                    .blurb(
+                        "frames, dropped, inference-mean-ms and inference-p95-ms (ONNX Runtime's time, over the last 256 \
+                         inferences), processing-mean-ms (the element's whole time per frame), fps (frames out per second \
+                         of wall time), execution-provider and model in use",
+                    )
+                    .read_only()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let name = pspec.name();
+        gst::debug!(CAT, imp = self, "setting {name} to {value:?}");
+        match name {
+            "model" => settings.model = value.get::<Option<String>>().ok().flatten().unwrap_or_default(),
+            "ort-library" => settings.ort_library = value.get::<Option<String>>().ok().flatten().unwrap_or_default(),
+            "execution-provider" => settings.execution_provider = value.get().expect("type checked upstream"),
+            "provider-strict" => settings.provider_strict = value.get().expect("type checked upstream"),
+            "threads" => settings.threads = value.get().expect("type checked upstream"),
+            "inference-size" => settings.inference_size = value.get().expect("type checked upstream"),
+            "strength" => settings.strength = value.get().expect("type checked upstream"),
+            "layout" => settings.layout = value.get().expect("type checked upstream"),
+            "channel-order" => settings.channel_order = value.get().expect("type checked upstream"),
+            "input-range" => settings.input_range = value.get().expect("type checked upstream"),
+            "output-range" => settings.output_range = value.get().expect("type checked upstream"),
+            "size-multiple" => settings.size_multiple = value.get().expect("type checked upstream"),
+            other => gst::warning!(CAT, imp = self, "unknown property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        if pspec.name() == "stats" {
+            return self.stats_structure().to_value();
+        }
+        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        match pspec.name() {
+            "model" => settings.model.to_value(),
+            "ort-library" => settings.ort_library.to_value(),
+            "execution-provider" => settings.execution_provider.to_value(),
+            "provider-strict" => settings.provider_strict.to_value(),
+            "threads" => settings.threads.to_value(),
+            "inference-size" => settings.inference_size.to_value(),
+            "strength" => settings.strength.to_value(),
+            "layout" => settings.layout.to_value(),
+            "channel-order" => settings.channel_order.to_value(),
+            "input-range" => settings.input_range.to_value(),
+            "output-range" => settings.output_range.to_value(),
+            "size-multiple" => settings.size_multiple.to_value(),
+            other => {
+                gst::warning!(CAT, imp = self, "unknown property {other}");
+                pspec.default_value().clone()
+            }
+        }
+    }
+}
+
+impl GstObjectImpl for AnimeStyle {}
+
+impl ElementImpl for AnimeStyle {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static ELEMENT_METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Anime stylization",
+                "Filter/Effect/Video",
+                "Stylizes video as anime with an ONNX generator run by ONNX Runtime",
+                "animestyle developers",
+            )
+        });
+        Some(&*ELEMENT_METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = gst_video::VideoCapsBuilder::new().format_list(FORMATS).build();
+            vec![
+                gst::PadTemplate::new("src", gst::PadDirection::Src, gst::PadPresence::Always, &caps)
+                    .expect("valid src template"),
+                gst::PadTemplate::new("sink", gst::PadDirection::Sink, gst::PadPresence::Always, &caps)
+                    .expect("valid sink template"),
+            ]
+        });
+        PAD_TEMPLATES.as_ref()
+    }
+}
+
+impl BaseTransformImpl for AnimeStyle {
+    const MODE: gst_base::subclass::BaseTransformMode = gst_base::subclass::BaseTransformMode::NeverInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let source = ModelSource::from_property(&settings.model);
+        let generator = Generator::load(&source, &settings.session_settings()).map_err(|e| {
+            gst::error!(CAT, imp = self, "{e}");
+            match e.kind {
+                LoadErrorKind::Runtime => {
+                    gst::error_msg!(gst::LibraryError::Init, ("{}", e.message))
+                }
+                LoadErrorKind::NotFound => {
+                    gst::error_msg!(gst::ResourceError::NotFound, ("{}", e.message))
+                }
+                LoadErrorKind::NotOnnx | LoadErrorKind::Contract => {
+                    gst::error_msg!(gst::LibraryError::Settings, ("{}", e.message))
+                }
+                LoadErrorKind::Provider => {
+                    gst::error_msg!(gst::LibraryError::Init, ("{}", e.message))
+                }
+            }
+        })?;
+        if let Some(warning) = generator.selection.warning(settings.session_settings().provider) {
+            gst::warning!(CAT, imp = self, "{warning}");
+            gst::element_imp_warning!(self, gst::LibraryError::Init, ("{}", warning));
+        }
+        let c = &generator.contract;
+        gst::info!(
+            CAT,
+            imp = self,
+            "loaded model {} with ONNX Runtime {} on {}: {} {} {}→{} {}/{} multiple {} min {} fixed {:?}",
+            generator.source,
+            generator.runtime_path.display(),
+            generator.selection.provider,
+            c.layout,
+            c.channel_order,
+            c.input_range,
+            c.output_range,
+            c.input_type,
+            c.output_type,
+            c.size_multiple,
+            c.min_size,
+            c.fixed_size
+        );
+        {
+            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            *stats = Stats::default();
+            stats.execution_provider = generator.selection.provider.to_string();
+            stats.model = generator.source.to_string();
+        }
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(State { generator, buffers: Buffers::default() });
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        gst::info!(CAT, imp = self, "stopped");
+        Ok(())
+    }
+}
+
+impl VideoFilterImpl for AnimeStyle {
+    fn set_info(
+        &self,
+        incaps: &gst::Caps,
+        in_info: &gst_video::VideoInfo,
+        outcaps: &gst::Caps,
+        out_info: &gst_video::VideoInfo,
+    ) -> Result<(), gst::LoggableError> {
+        gst::debug!(CAT, imp = self, "configured for {incaps} -> {outcaps}");
+        if in_info.width() != out_info.width() || in_info.height() != out_info.height() {
+            return Err(gst::loggable_error!(CAT, "input and output sizes differ"));
+        }
+        Ok(())
+    }
+
+    fn transform_frame(
+        &self,
+        inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
+        outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let started = Instant::now();
+        let (strength, inference_size) = {
+            let s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            (s.strength as f32, s.inference_size)
+        };
+        if strength <= 0.0 {
+            // Nothing of the stylized image would show: skip the network.
+            inframe.copy(outframe).map_err(|e| {
+                gst::element_imp_error!(self, gst::CoreError::Failed, ("Could not copy frame: {e}"));
+                gst::FlowError::Error
+            })?;
+            self.stats
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record_frame(started.elapsed().as_secs_f64() * 1000.0, None);
+            return Ok(gst::FlowSuccess::Ok);
+        }
+
+        let mut state_guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = state_guard.as_mut().ok_or_else(|| {
+            gst::element_imp_error!(self, gst::CoreError::Negotiation, ("Frame received before the element started"));
+            gst::FlowError::NotNegotiated
+        })?;
+        let (width, height) = (inframe.width() as usize, inframe.height() as usize);
+        let layout = Self::packed_layout(&inframe.format_info());
+        let in_stride = inframe.plane_stride()[0] as usize;
+        let out_stride = outframe.plane_stride()[0] as usize;
+        let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
+
+        let contract = &state.generator.contract;
+        let inference_size = match inference_size {
+            -1 => contract.recommended_inference_size.unwrap_or(0),
+            n => n.max(0) as u32,
+        };
+        let (content, canvas) = contract.network_size((width as u32, height as u32), inference_size);
+        let content = (content.0 as usize, content.1 as usize);
+        let canvas = (canvas.0 as usize, canvas.1 as usize);
+
+        let b = &mut state.buffers;
+        let frame = PackedFrame { data: in_data, stride: in_stride, layout, width, height };
+        let network_in = if content == (width, height) {
+            RgbSource::Frame(frame)
+        } else {
+            pixels::unpack_frame(in_data, in_stride, layout, width, height, &mut b.frame);
+            resample(&mut b.down, &b.frame, &mut b.network_in, content);
+            RgbSource::Planes(&b.network_in)
+        };
+        let inference = match state.generator.run(&network_in, canvas, &mut b.network_out) {
+            Ok(elapsed) => elapsed,
+            Err(e) => {
+                gst::element_imp_error!(
+                    self,
+                    gst::StreamError::Failed,
+                    (
+                        "Inference failed on a {width}x{height} frame (network input {}x{}): {e}. If the model needs a \
+                     particular size, set size-multiple or inference-size to match it",
+                        canvas.0,
+                        canvas.1
+                    )
+                );
+                return Err(gst::FlowError::Error);
+            }
+        };
+        let inference_ms = inference.as_secs_f64() * 1000.0;
+        let stylized = if (b.network_out.width, b.network_out.height) == (width, height) {
+            &b.network_out
+        } else {
+            resample(&mut b.up, &b.network_out, &mut b.upscaled, (width, height));
+            &b.upscaled
+        };
+        let out_data = outframe.plane_data_mut(0).map_err(|_| gst::FlowError::Error)?;
+        pixels::write_frame(stylized, in_data, in_stride, out_data, out_stride, layout, strength);
+        drop(state_guard);
+
+        self.stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record_frame(started.elapsed().as_secs_f64() * 1000.0, Some(inference_ms));
+        gst::trace!(
+            CAT,
+            imp = self,
+            "frame {width}x{height} via {}x{}: inference {inference_ms:.1} ms",
+            canvas.0,
+            canvas.1
+        );
+        Ok(gst::FlowSuccess::Ok)
+    }
+}

@@ -1,0 +1,73 @@
+//! The `animestyle` element: see [`imp`] for what it does and how to use it.
+
+use gst::glib;
+use gst::prelude::*;
+
+mod imp;
+
+glib::wrapper! {
+    pub struct AnimeStyle(ObjectSubclass<imp::AnimeStyle>)
+        @extends gst_video::VideoFilter, gst_base::BaseTransform, gst::Element, gst::Object;
+}
+
+/// Which ONNX Runtime execution provider runs the model (`execution-provider` property).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstAnimeStyleExecutionProvider")]
+pub enum ExecutionProvider {
+    #[enum_value(name = "Auto: CUDA, then OpenVINO, then CPU", nick = "auto")]
+    Auto = 0,
+    #[enum_value(name = "CPU", nick = "cpu")]
+    Cpu = 1,
+    #[enum_value(name = "CUDA (onnxruntime-gpu)", nick = "cuda")]
+    Cuda = 2,
+    #[enum_value(name = "TensorRT (onnxruntime-gpu)", nick = "tensorrt")]
+    TensorRt = 3,
+    #[enum_value(name = "OpenVINO", nick = "openvino")]
+    OpenVino = 4,
+}
+
+/// Tensor layout override (`layout` property).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstAnimeStyleLayout")]
+pub enum TensorLayout {
+    #[enum_value(name = "From the model (metadata, else the input shape)", nick = "auto")]
+    Auto = 0,
+    #[enum_value(name = "NCHW", nick = "nchw")]
+    Nchw = 1,
+    #[enum_value(name = "NHWC", nick = "nhwc")]
+    Nhwc = 2,
+}
+
+/// Channel order override (`channel-order` property).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstAnimeStyleChannelOrder")]
+pub enum TensorChannelOrder {
+    #[enum_value(name = "From the model (metadata, else RGB)", nick = "auto")]
+    Auto = 0,
+    #[enum_value(name = "RGB", nick = "rgb")]
+    Rgb = 1,
+    #[enum_value(name = "BGR", nick = "bgr")]
+    Bgr = 2,
+}
+
+/// Value range override (`input-range` / `output-range` properties).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstAnimeStyleValueRange")]
+pub enum TensorRange {
+    #[enum_value(name = "From the model (metadata, else [-1,1] for float and [0,255] for uint8)", nick = "auto")]
+    Auto = 0,
+    #[enum_value(name = "[-1, 1]", nick = "minus-one-one")]
+    MinusOneToOne = 1,
+    #[enum_value(name = "[0, 1]", nick = "zero-one")]
+    ZeroToOne = 2,
+    #[enum_value(name = "[0, 255]", nick = "zero-255")]
+    ZeroTo255 = 3,
+}
+
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    gst::Element::register(Some(plugin), "animestyle", gst::Rank::NONE, AnimeStyle::static_type())
+}

@@ -1,0 +1,302 @@
+//! The ONNX generator: loading a model into an ONNX Runtime session, resolving its contract,
+//! and running one image through it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use animestyle_model::contract::{Dim, ModelDescription};
+use animestyle_model::{ContractOverrides, ModelContract, TensorType};
+use ort::ep::ExecutionProvider;
+use ort::session::Session;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
+use ort::value::{TensorElementType, TensorRef, ValueType};
+
+use crate::pixels::{self, Planes, RgbSource, TensorElement};
+use crate::providers::{self, Provider, Selection};
+use crate::runtime;
+
+/// The model embedded in the plugin, used when the `model` property is empty.
+pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../models/animestyle-handmade.onnx");
+/// What the embedded model is called in logs and `stats`.
+pub const EMBEDDED_MODEL_NAME: &str = "embedded:animestyle-handmade.onnx";
+
+/// Where the model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    Embedded,
+    File(PathBuf),
+}
+
+impl ModelSource {
+    /// The `model` property's value: empty means the embedded model.
+    pub fn from_property(path: &str) -> Self {
+        if path.is_empty() { ModelSource::Embedded } else { ModelSource::File(PathBuf::from(path)) }
+    }
+}
+
+impl fmt::Display for ModelSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelSource::Embedded => f.write_str(EMBEDDED_MODEL_NAME),
+            ModelSource::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// Session settings taken from element properties.
+#[derive(Debug, Clone, Default)]
+pub struct SessionSettings {
+    pub ort_library: Option<String>,
+    /// Intra-op threads; 0 = one per core.
+    pub threads: usize,
+    pub provider: providers::Request,
+    pub provider_strict: bool,
+    pub overrides: ContractOverrides,
+}
+
+/// Which part of loading failed, so the element can pick the right error domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadErrorKind {
+    /// ONNX Runtime itself could not be loaded.
+    Runtime,
+    /// The model file does not exist or cannot be read.
+    NotFound,
+    /// The file is not a model ONNX Runtime can load.
+    NotOnnx,
+    /// The model loads but is not an image-to-image generator we can drive.
+    Contract,
+    /// The requested execution provider could not be used and strict mode is on.
+    Provider,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub kind: LoadErrorKind,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn load_error(kind: LoadErrorKind, message: impl Into<String>) -> LoadError {
+    LoadError { kind, message: message.into() }
+}
+
+/// A loaded generator ready to run frames.
+pub struct Generator {
+    session: Session,
+    pub contract: ModelContract,
+    pub selection: Selection,
+    pub runtime_path: PathBuf,
+    pub source: ModelSource,
+    input_f32: Vec<f32>,
+    input_u8: Vec<u8>,
+}
+
+fn tensor_type(ty: TensorElementType) -> Option<TensorType> {
+    match ty {
+        TensorElementType::Float32 => Some(TensorType::F32),
+        TensorElementType::Uint8 => Some(TensorType::U8),
+        _ => None,
+    }
+}
+
+fn describe(session: &Session) -> Result<ModelDescription, String> {
+    let io = |outlets: &[ort::value::Outlet], what: &str| -> Result<(Vec<Dim>, TensorElementType), String> {
+        let first = outlets.first().ok_or_else(|| format!("the model has no {what}"))?;
+        match first.dtype() {
+            ValueType::Tensor { ty, shape, .. } => {
+                Ok((shape.iter().map(|d| if *d > 0 { Some(*d) } else { None }).collect(), *ty))
+            }
+            other => Err(format!("the model's {what} '{}' is a {other:?}, not a tensor", first.name())),
+        }
+    };
+    let (input_shape, input_ty) = io(session.inputs(), "input")?;
+    let (output_shape, output_ty) = io(session.outputs(), "output")?;
+    let mut metadata = HashMap::new();
+    if let Ok(md) = session.metadata() {
+        for key in md.custom_keys().unwrap_or_default() {
+            if let Some(value) = md.custom(&key) {
+                metadata.insert(key, value);
+            }
+        }
+    }
+    Ok(ModelDescription {
+        input_shape,
+        output_shape,
+        input_type: tensor_type(input_ty),
+        output_type: tensor_type(output_ty),
+        input_type_name: format!("{input_ty:?}"),
+        output_type_name: format!("{output_ty:?}"),
+        metadata,
+    })
+}
+
+fn register(builder: &mut SessionBuilder, provider: Provider) -> Result<(), String> {
+    let available = match provider {
+        Provider::Cpu => return Ok(()),
+        Provider::Cuda => ort::ep::CUDA::is_available(),
+        Provider::TensorRt => ort::ep::TensorRT::is_available(),
+        Provider::OpenVino => ort::ep::OpenVINO::is_available(),
+    };
+    if !available.unwrap_or(false) {
+        return Err(format!("this ONNX Runtime build has no {}", provider.ort_name()));
+    }
+    let result = match provider {
+        Provider::Cpu => Ok(()),
+        Provider::Cuda => ort::ep::CUDA::default().register(builder),
+        Provider::TensorRt => ort::ep::TensorRT::default().register(builder),
+        Provider::OpenVino => ort::ep::OpenVINO::default().register(builder),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+impl Generator {
+    pub fn load(source: &ModelSource, settings: &SessionSettings) -> Result<Self, LoadError> {
+        let file_bytes;
+        let bytes: &[u8] = match source {
+            ModelSource::Embedded => EMBEDDED_MODEL,
+            ModelSource::File(path) => {
+                file_bytes = read_model_file(path)?;
+                &file_bytes
+            }
+        };
+        let built = runtime::with_environment(settings.ort_library.as_deref(), |env, path| {
+            let threads = if settings.threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            } else {
+                settings.threads
+            };
+            let mut builder = Session::builder(env)
+                .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::All).map_err(Into::into))
+                .and_then(|b| b.with_intra_threads(threads).map_err(Into::into))
+                .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
+                // Spinning threads would compete with pre/post on the same cores for no gain.
+                .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
+                .map_err(|e| load_error(LoadErrorKind::Runtime, format!("could not configure ONNX Runtime: {e}")))?;
+            let selection =
+                providers::select(settings.provider, settings.provider_strict, |p| register(&mut builder, p))
+                    .map_err(|e| load_error(LoadErrorKind::Provider, e))?;
+            let session = builder.commit_from_memory(bytes).map_err(|e| {
+                load_error(
+                    LoadErrorKind::NotOnnx,
+                    format!(
+                        "model '{source}' could not be loaded by ONNX Runtime: {e}. Set the `model` property to an \
+                         ONNX image-to-image generator (such as one exported by animestyle-train), or leave it \
+                         empty for the embedded model"
+                    ),
+                )
+            })?;
+            Ok::<_, LoadError>((session, selection, path.to_path_buf()))
+        })
+        .map_err(|e| load_error(LoadErrorKind::Runtime, e))??;
+        let (session, selection, runtime_path) = built;
+        let desc =
+            describe(&session).map_err(|e| load_error(LoadErrorKind::Contract, format!("model '{source}': {e}")))?;
+        let contract = ModelContract::resolve(&desc, &settings.overrides).map_err(|e| {
+            load_error(LoadErrorKind::Contract, format!("model '{source}' is not usable as an image generator: {e}"))
+        })?;
+        Ok(Generator {
+            session,
+            contract,
+            selection,
+            runtime_path,
+            source: source.clone(),
+            input_f32: Vec::new(),
+            input_u8: Vec::new(),
+        })
+    }
+
+    /// Runs `input` (already at the network's content size) padded to `canvas`, and writes the
+    /// part of the output that corresponds to the content into `output`. Returns the time
+    /// ONNX Runtime itself took (tensor packing and unpacking excluded).
+    pub fn run(&mut self, input: &RgbSource, canvas: (usize, usize), output: &mut Planes) -> Result<Duration, String> {
+        let (cw, ch) = canvas;
+        let shape: [usize; 4] = match self.contract.layout {
+            animestyle_model::Layout::Nchw => [1, 3, ch, cw],
+            animestyle_model::Layout::Nhwc => [1, ch, cw, 3],
+        };
+        let content = input.size();
+        match self.contract.input_type {
+            TensorType::F32 => {
+                pixels::pack_tensor(input, &self.contract, canvas, &mut self.input_f32);
+                let tensor =
+                    TensorRef::from_array_view((shape, self.input_f32.as_slice())).map_err(|e| e.to_string())?;
+                let started = Instant::now();
+                let outputs = self.session.run(ort::inputs![tensor]).map_err(|e| e.to_string())?;
+                let elapsed = started.elapsed();
+                read_output(&outputs[0], &self.contract, canvas, content, output).map(|()| elapsed)
+            }
+            TensorType::U8 => {
+                pixels::pack_tensor(input, &self.contract, canvas, &mut self.input_u8);
+                let tensor =
+                    TensorRef::from_array_view((shape, self.input_u8.as_slice())).map_err(|e| e.to_string())?;
+                let started = Instant::now();
+                let outputs = self.session.run(ort::inputs![tensor]).map_err(|e| e.to_string())?;
+                let elapsed = started.elapsed();
+                read_output(&outputs[0], &self.contract, canvas, content, output).map(|()| elapsed)
+            }
+        }
+    }
+}
+
+fn read_model_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    std::fs::read(path).map_err(|e| {
+        let kind = if e.kind() == std::io::ErrorKind::NotFound { "does not exist" } else { "cannot be read" };
+        load_error(
+            LoadErrorKind::NotFound,
+            format!(
+                "model file '{}' {kind} ({e}). Set the `model` property to an existing .onnx file, or leave it empty \
+                 for the embedded model",
+                path.display()
+            ),
+        )
+    })
+}
+
+fn read_output(
+    value: &ort::value::DynValue,
+    contract: &ModelContract,
+    canvas: (usize, usize),
+    content: (usize, usize),
+    output: &mut Planes,
+) -> Result<(), String> {
+    match contract.output_type {
+        TensorType::F32 => unpack_output::<f32>(value, contract, canvas, content, output),
+        TensorType::U8 => unpack_output::<u8>(value, contract, canvas, content, output),
+    }
+}
+
+fn unpack_output<T: TensorElement + ort::value::PrimitiveTensorElementType>(
+    value: &ort::value::DynValue,
+    contract: &ModelContract,
+    canvas: (usize, usize),
+    content: (usize, usize),
+    output: &mut Planes,
+) -> Result<(), String> {
+    let (shape, data) = value.try_extract_tensor::<T>().map_err(|e| format!("reading the model output: {e}"))?;
+    let dims: Vec<usize> = shape.iter().map(|d| (*d).max(0) as usize).collect();
+    let (oh, ow, channels) = match (contract.layout, dims.as_slice()) {
+        (animestyle_model::Layout::Nchw, [1, c, h, w]) => (*h, *w, *c),
+        (animestyle_model::Layout::Nhwc, [1, h, w, c]) => (*h, *w, *c),
+        _ => {
+            return Err(format!(
+                "the model returned a tensor of shape {dims:?}; expected one {} image",
+                contract.layout
+            ));
+        }
+    };
+    if channels != 3 || ow == 0 || oh == 0 {
+        return Err(format!("the model returned a tensor of shape {dims:?}; expected 3 colour channels"));
+    }
+    // A generator may change the size (e.g. upscale ×2): its content area scales with it.
+    let scaled = |v: usize, out: usize, inp: usize| ((v * out + inp / 2) / inp).clamp(1, out);
+    let out_content = (scaled(content.0, ow, canvas.0), scaled(content.1, oh, canvas.1));
+    pixels::unpack_tensor(data, contract, (ow, oh), out_content, output);
+    Ok(())
+}

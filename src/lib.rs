@@ -1,0 +1,31 @@
+//! GStreamer plugin `animestyle`: real-time anime stylization of video with an ONNX generator.
+//!
+//! The frame path is split into small modules that know nothing about GStreamer
+//! ([`pixels`], [`resample`], [`generator`], [`providers`], [`runtime`], [`stats`]); the
+//! element in [`animestyle`] wires them together and owns settings and state.
+
+use gst::glib;
+
+pub mod animestyle;
+pub mod generator;
+pub mod pixels;
+pub mod providers;
+pub mod resample;
+pub mod runtime;
+pub mod stats;
+
+fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    animestyle::register(plugin)
+}
+
+gst::plugin_define!(
+    animestyle,
+    env!("CARGO_PKG_DESCRIPTION"),
+    plugin_init,
+    env!("CARGO_PKG_VERSION"),
+    "MIT/X11",
+    env!("CARGO_PKG_NAME"),
+    env!("CARGO_PKG_NAME"),
+    env!("CARGO_PKG_REPOSITORY"),
+    "2026-11-22"
+);

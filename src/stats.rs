@@ -1,0 +1,127 @@
+//! Running statistics the element reports through its `stats` property.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// How many recent frames the means and p95 are computed over.
+const WINDOW: usize = 256;
+
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    frames: u64,
+    dropped: u64,
+    inference_ms: VecDeque<f64>,
+    processing_ms: VecDeque<f64>,
+    first_frame: Option<Instant>,
+    last_frame: Option<Instant>,
+    pub execution_provider: String,
+    pub model: String,
+}
+
+/// A copy of the figures at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub frames: u64,
+    pub dropped: u64,
+    /// ONNX Runtime's own time per inference (tensor packing excluded).
+    pub inference_mean_ms: f64,
+    pub inference_p95_ms: f64,
+    /// Time the element spent on a frame, inference included.
+    pub processing_mean_ms: f64,
+    /// Frames leaving the element per second of wall time, first to last frame.
+    pub fps: f64,
+}
+
+fn push_window(window: &mut VecDeque<f64>, value: f64) {
+    if window.len() == WINDOW {
+        window.pop_front();
+    }
+    window.push_back(value);
+}
+
+fn mean(window: &VecDeque<f64>) -> f64 {
+    if window.is_empty() { 0.0 } else { window.iter().sum::<f64>() / window.len() as f64 }
+}
+
+fn p95(window: &VecDeque<f64>) -> f64 {
+    if window.is_empty() {
+        return 0.0;
+    }
+    let mut sorted: Vec<f64> = window.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    sorted[((n as f64 * 0.95).ceil() as usize).clamp(1, n) - 1]
+}
+
+impl Stats {
+    /// A frame left the element after `processing_ms` in it; `inference_ms` is `None` when no
+    /// inference ran for it.
+    pub fn record_frame(&mut self, processing_ms: f64, inference_ms: Option<f64>) {
+        let now = Instant::now();
+        self.first_frame.get_or_insert(now);
+        self.last_frame = Some(now);
+        self.frames += 1;
+        push_window(&mut self.processing_ms, processing_ms);
+        if let Some(ms) = inference_ms {
+            push_window(&mut self.inference_ms, ms);
+        }
+    }
+
+    pub fn record_dropped(&mut self) {
+        self.dropped += 1;
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let fps = match (self.first_frame, self.last_frame) {
+            (Some(a), Some(b)) if self.frames > 1 && b > a => (self.frames - 1) as f64 / (b - a).as_secs_f64(),
+            _ => 0.0,
+        };
+        Snapshot {
+            frames: self.frames,
+            dropped: self.dropped,
+            inference_mean_ms: mean(&self.inference_ms),
+            inference_p95_ms: p95(&self.inference_ms),
+            processing_mean_ms: mean(&self.processing_ms),
+            fps,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn means_and_p95_over_recorded_frames() {
+        let mut s = Stats::default();
+        for ms in 1..=100 {
+            s.record_frame(ms as f64 + 2.0, Some(ms as f64));
+        }
+        s.record_frame(1.0, None);
+        s.record_dropped();
+        let snap = s.snapshot();
+        assert_eq!((snap.frames, snap.dropped), (101, 1));
+        assert!((snap.inference_mean_ms - 50.5).abs() < 1e-9);
+        assert_eq!(snap.inference_p95_ms, 95.0);
+        assert!((snap.processing_mean_ms - (52.5 * 100.0 + 1.0) / 101.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn window_keeps_only_recent_frames() {
+        let mut s = Stats::default();
+        for _ in 0..WINDOW {
+            s.record_frame(100.0, Some(100.0));
+        }
+        for _ in 0..WINDOW {
+            s.record_frame(10.0, Some(10.0));
+        }
+        assert_eq!(s.snapshot().inference_mean_ms, 10.0);
+        assert_eq!(s.snapshot().frames, 2 * WINDOW as u64);
+    }
+
+    #[test]
+    fn empty_stats_are_zero() {
+        let snap = Stats::default().snapshot();
+        assert_eq!((snap.frames, snap.inference_mean_ms, snap.inference_p95_ms, snap.fps), (0, 0.0, 0.0, 0.0));
+    }
+}
