@@ -1,0 +1,255 @@
+//! `animestyle-train` as a user runs it: bad inputs, a run and its files, resume, Ctrl-C,
+//! export, and the exported model inside the `animestyle` element.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_animestyle-train");
+/// A tiny generator and short runs: these tests check behaviour, not quality.
+const TINY: [&str; 15] = [
+    "--c1",
+    "4",
+    "--c2",
+    "8",
+    "--c3",
+    "8",
+    "--blocks",
+    "1",
+    "--crop",
+    "32",
+    "--batch",
+    "2",
+    "--held-out",
+    "1",
+    "--quiet",
+];
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("animestyle-train runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// The single `error: …` line of a failed run.
+fn error_line(o: &Output) -> String {
+    let text = stderr(o);
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "exactly one error line expected in:\n{text}");
+    errors[0].to_string()
+}
+
+/// A folder of `n` procedurally drawn photos (gradients, discs, stripes), 96×80 PNG.
+fn photos(dir: &Path, n: usize) -> PathBuf {
+    let folder = dir.join("photos");
+    std::fs::create_dir_all(&folder).unwrap();
+    for i in 0..n {
+        let img = image::RgbImage::from_fn(96, 80, |x, y| {
+            let (cx, cy) = (30 + 10 * i as i32, 40);
+            let d = (x as i32 - cx).pow(2) + (y as i32 - cy).pow(2);
+            if d < 300 {
+                image::Rgb([220, 180 - 20 * i as u8, 60])
+            } else if (x / 8 + y / 8 + i as u32).is_multiple_of(5) {
+                image::Rgb([30, 60, 120])
+            } else {
+                image::Rgb([(x * 2) as u8, (y * 3) as u8, (100 + 20 * i) as u8])
+            }
+        });
+        img.save(folder.join(format!("photo{i}.png"))).unwrap();
+    }
+    folder
+}
+
+fn train(out: &Path, photos: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--out", out.to_str().unwrap(), "--photos", photos.to_str().unwrap()];
+    args.extend(TINY);
+    args.extend(extra);
+    run(&args)
+}
+
+#[test]
+fn missing_and_empty_and_unreadable_photo_folders_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = train(&out, &dir.path().join("nope"), &["--steps", "2"]);
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("nope") && error_line(&o).contains("does not exist"), "{}", stderr(&o));
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = train(&out, &empty, &["--steps", "2"]);
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("no images in photo folder"), "{}", stderr(&o));
+
+    let junk = dir.path().join("junk");
+    std::fs::create_dir_all(&junk).unwrap();
+    std::fs::write(junk.join("broken.jpg"), b"not a jpeg").unwrap();
+    let o = train(&out, &junk, &["--steps", "2"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("warning: skipping") && e.contains("broken.jpg"), "{e}");
+    assert!(error_line(&o).contains("no usable images"), "{e}");
+    assert!(!out.exists(), "nothing is written for a run that cannot start");
+}
+
+#[test]
+fn anime_mode_without_style_frames_says_what_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = photos(dir.path(), 3);
+    let o = train(&dir.path().join("run"), &p, &["--steps", "2", "--mode", "anime"]);
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("--style"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_run_writes_its_files_skips_a_corrupt_image_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = photos(dir.path(), 4);
+    std::fs::write(p.join("corrupt.png"), b"\x89PNG broken").unwrap();
+    let out = dir.path().join("run");
+    let o = train(&out, &p, &["--steps", "4", "--sample-every", "2", "--checkpoint-every", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o).matches("warning: skipping").count(), 1, "{}", stderr(&o));
+    for f in [
+        "config.json",
+        "data-summary.json",
+        "losses.csv",
+        "loss-curve.png",
+        "samples/step-000002.png",
+        "samples/step-000004.png",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let summary = std::fs::read_to_string(out.join("data-summary.json")).unwrap();
+    assert!(summary.contains("corrupt.png"), "the skipped file is recorded: {summary}");
+    let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+
+    // Export: an unwritable path fails cleanly, a good one works.
+    let o = run(&["export", "--run", out.to_str().unwrap(), "--out", "/nonexistent-dir/model.onnx"]);
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("/nonexistent-dir/model.onnx"), "{}", stderr(&o));
+    let model = dir.path().join("model.onnx");
+    let o = run(&["export", "--run", out.to_str().unwrap(), "--out", model.to_str().unwrap(), "--style", "test"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata(&model).unwrap().len() > 1000);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn checkpoint_bytes(run_dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(run_dir.join("checkpoint"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| (e.file_name().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+fn exported(run_dir: &Path, dir: &Path, name: &str) -> Vec<u8> {
+    let model = dir.join(name);
+    let o = run(&["export", "--run", run_dir.to_str().unwrap(), "--out", model.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::read(model).unwrap()
+}
+
+/// The ONNX initializers (weights) of an exported model, without the metadata (which names
+/// the command line and so differs between runs).
+fn weights_of(onnx: &[u8]) -> Vec<Vec<u8>> {
+    use animestyle_model::onnx::{Message, ModelProto};
+    let model = ModelProto::decode(onnx).unwrap();
+    model.graph.unwrap().initializer.into_iter().map(|t| t.raw_data.unwrap_or_default()).collect()
+}
+
+#[test]
+fn resume_gives_the_same_weights_as_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = photos(dir.path(), 3);
+    let straight = dir.path().join("straight");
+    let o = train(&straight, &p, &["--steps", "6", "--checkpoint-every", "3", "--warmup", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let split = dir.path().join("split");
+    let o = train(&split, &p, &["--steps", "3", "--checkpoint-every", "3", "--warmup", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = train(&split, &p, &["--steps", "6", "--checkpoint-every", "3", "--warmup", "2", "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        weights_of(&exported(&straight, dir.path(), "a.onnx")),
+        weights_of(&exported(&split, dir.path(), "b.onnx"))
+    );
+    assert_eq!(checkpoint_bytes(&straight).len(), checkpoint_bytes(&split).len());
+    let csv = std::fs::read_to_string(split.join("losses.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
+
+    // Starting over in a used folder without --resume is refused.
+    let o = train(&split, &p, &["--steps", "6"]);
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("--resume"), "{}", stderr(&o));
+    // A different architecture cannot resume this checkpoint.
+    let mut args =
+        vec!["train", "--out", split.to_str().unwrap(), "--photos", p.to_str().unwrap(), "--resume", "--steps", "8"];
+    args.extend(["--c1", "6", "--quiet"]);
+    let o = run(&args);
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("another architecture"), "{}", stderr(&o));
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_resume_finishes_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = photos(dir.path(), 3);
+    let out = dir.path().join("run");
+    let mut args: Vec<String> = ["train", "--out", out.to_str().unwrap(), "--photos", p.to_str().unwrap()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(TINY.iter().map(|s| s.to_string()));
+    args.extend(["--steps", "100000", "--checkpoint-every", "100000", "--sample-every", "100000"].map(String::from));
+    let child = Command::new(BIN).args(&args).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Wait until training has started (the loss log exists), then interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !out.join("losses.csv").exists()
+        || std::fs::read_to_string(out.join("losses.csv")).unwrap().lines().count() < 3
+    {
+        assert!(std::time::Instant::now() < deadline, "training did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    unsafe_sigint(child.id());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let text = stderr(&o);
+    assert!(text.contains("interrupted: checkpoint saved"), "{text}");
+    assert!(!checkpoint_bytes(&out).is_empty());
+    // "… at step N in …": resume and finish two steps later.
+    let at: u64 = text.split("at step ").nth(1).and_then(|t| t.split_whitespace().next()).unwrap().parse().unwrap();
+    let target = (at + 2).to_string();
+    let o = train(&out, &p, &["--steps", &target, "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
+    assert_eq!(csv.lines().count() as u64, 1 + at + 2, "one row per step, none repeated: {csv}");
+}
+
+fn unsafe_sigint(pid: u32) {
+    let status = Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_gpu_backend_that_is_not_built_in_says_how_to_get_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = photos(dir.path(), 2);
+    let o = train(&dir.path().join("run"), &p, &["--steps", "1", "--backend", "cuda"]);
+    if cfg!(feature = "cuda") {
+        return; // built with CUDA: the error would be about the driver instead
+    }
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("--features cuda"), "{}", stderr(&o));
+}
