@@ -221,28 +221,34 @@ impl Generator {
             animestyle_model::Layout::Nchw => [1, 3, ch, cw],
             animestyle_model::Layout::Nhwc => [1, ch, cw, 3],
         };
-        let content = input.size();
         match self.contract.input_type {
             TensorType::F32 => {
-                pixels::pack_tensor(input, &self.contract, canvas, &mut self.input_f32);
-                let tensor =
-                    TensorRef::from_array_view((shape, self.input_f32.as_slice())).map_err(|e| e.to_string())?;
-                let started = Instant::now();
-                let outputs = self.session.run(ort::inputs![tensor]).map_err(|e| e.to_string())?;
-                let elapsed = started.elapsed();
-                read_output(&outputs[0], &self.contract, canvas, content, output).map(|()| elapsed)
+                run_typed(&mut self.session, &self.contract, &mut self.input_f32, input, shape, canvas, output)
             }
             TensorType::U8 => {
-                pixels::pack_tensor(input, &self.contract, canvas, &mut self.input_u8);
-                let tensor =
-                    TensorRef::from_array_view((shape, self.input_u8.as_slice())).map_err(|e| e.to_string())?;
-                let started = Instant::now();
-                let outputs = self.session.run(ort::inputs![tensor]).map_err(|e| e.to_string())?;
-                let elapsed = started.elapsed();
-                read_output(&outputs[0], &self.contract, canvas, content, output).map(|()| elapsed)
+                run_typed(&mut self.session, &self.contract, &mut self.input_u8, input, shape, canvas, output)
             }
         }
     }
+}
+
+/// Packs `input` into `buffer` as a tensor of element type `T`, runs the session and reads the
+/// output; returns ONNX Runtime's own time.
+fn run_typed<T: TensorElement + ort::value::PrimitiveTensorElementType + std::fmt::Debug>(
+    session: &mut Session,
+    contract: &ModelContract,
+    buffer: &mut Vec<T>,
+    input: &RgbSource,
+    shape: [usize; 4],
+    canvas: (usize, usize),
+    output: &mut Planes,
+) -> Result<Duration, String> {
+    pixels::pack_tensor(input, contract, canvas, buffer);
+    let tensor = TensorRef::from_array_view((shape, buffer.as_slice())).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let outputs = session.run(ort::inputs![tensor]).map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    read_output(&outputs[0], contract, canvas, input.size(), output).map(|()| elapsed)
 }
 
 fn read_model_file(path: &Path) -> Result<Vec<u8>, LoadError> {

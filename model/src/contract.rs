@@ -359,6 +359,24 @@ impl ModelContract {
         })
     }
 
+    /// The contract of our own generators (trainer exports, the handmade model, test nets):
+    /// NCHW, RGB, float32 `[-1, 1]` in and out, any size that is a multiple of `size_multiple`.
+    pub fn float_nchw_rgb(size_multiple: u32, style: &str) -> Self {
+        ModelContract {
+            layout: Layout::Nchw,
+            channel_order: ChannelOrder::Rgb,
+            input_range: ValueRange::MinusOneToOne,
+            output_range: ValueRange::MinusOneToOne,
+            input_type: TensorType::F32,
+            output_type: TensorType::F32,
+            size_multiple,
+            min_size: size_multiple,
+            fixed_size: None,
+            style: Some(style.to_string()),
+            recommended_inference_size: None,
+        }
+    }
+
     /// The metadata entries that describe this contract, as the trainer writes them.
     pub fn to_metadata(&self) -> Vec<(String, String)> {
         let mut md = vec![

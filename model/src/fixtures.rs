@@ -268,19 +268,7 @@ pub fn fails_at_run() -> Vec<u8> {
     let y = g.op("Reshape", &[INPUT_NAME, &shape], vec![]);
     g.node("Identity", &[&y], &[OUTPUT_NAME], vec![]);
     g.output(OUTPUT_NAME, DataType::Float, &dims);
-    let contract = ModelContract {
-        layout: Layout::Nchw,
-        channel_order: ChannelOrder::Rgb,
-        input_range: ValueRange::MinusOneToOne,
-        output_range: ValueRange::MinusOneToOne,
-        input_type: TensorType::F32,
-        output_type: TensorType::F32,
-        size_multiple: 1,
-        min_size: 1,
-        fixed_size: None,
-        style: Some("fails-at-run".to_string()),
-        recommended_inference_size: None,
-    };
+    let contract = ModelContract::float_nchw_rgb(1, "fails-at-run");
     g.metadata_all(contract.to_metadata());
     g.to_bytes()
 }
@@ -325,19 +313,7 @@ pub fn reference_conv_net(widths: &[usize]) -> Vec<u8> {
     }
     g.node("Identity", &[&x], &[OUTPUT_NAME], vec![]);
     g.output(OUTPUT_NAME, DataType::Float, &dims);
-    let contract = ModelContract {
-        layout: Layout::Nchw,
-        channel_order: ChannelOrder::Rgb,
-        input_range: ValueRange::MinusOneToOne,
-        output_range: ValueRange::MinusOneToOne,
-        input_type: TensorType::F32,
-        output_type: TensorType::F32,
-        size_multiple: 1,
-        min_size: 1,
-        fixed_size: None,
-        style: Some("reference-conv-net".to_string()),
-        recommended_inference_size: None,
-    };
+    let contract = ModelContract::float_nchw_rgb(1, "reference-conv-net");
     g.metadata_all(contract.to_metadata());
     g.to_bytes()
 }

@@ -24,7 +24,7 @@
 //! 5. The quantised colour is upsampled (bilinear) to the input size; output =
 //!    `clip(colour * lines * 2 - 1, -1, 1)`.
 
-use crate::contract::{ChannelOrder, Layout, ModelContract, TensorType, ValueRange, keys};
+use crate::contract::{ModelContract, keys};
 use crate::onnx::{DataType, Dim, GraphBuilder, attr};
 
 /// Style name written into the model's metadata.
@@ -88,19 +88,7 @@ impl Default for CelParams {
 
 /// The contract the handmade model is written with.
 pub fn contract() -> ModelContract {
-    ModelContract {
-        layout: Layout::Nchw,
-        channel_order: ChannelOrder::Rgb,
-        input_range: ValueRange::MinusOneToOne,
-        output_range: ValueRange::MinusOneToOne,
-        input_type: TensorType::F32,
-        output_type: TensorType::F32,
-        size_multiple: 1,
-        min_size: 1,
-        fixed_size: None,
-        style: Some(STYLE.to_string()),
-        recommended_inference_size: None,
-    }
+    ModelContract::float_nchw_rgb(1, STYLE)
 }
 
 /// The handmade cel model, serialized (deterministic: the same bytes on every call).

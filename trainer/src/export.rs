@@ -11,8 +11,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use animestyle_model::ModelContract;
 use animestyle_model::onnx::{DataType, Dim, GraphBuilder, attr};
-use animestyle_model::{ChannelOrder, Layout, ModelContract, TensorType, ValueRange};
 use anyhow::{Context, bail};
 
 use crate::model::spec::{self, Activation, GeneratorWeights};
@@ -20,19 +20,7 @@ use crate::model::spec::{self, Activation, GeneratorWeights};
 /// The contract our generators follow: NCHW, RGB, float32 `[-1, 1]` in and out, sides multiple of
 /// [`spec::SIZE_MULTIPLE`], any size.
 pub fn contract(style: &str) -> ModelContract {
-    ModelContract {
-        layout: Layout::Nchw,
-        channel_order: ChannelOrder::Rgb,
-        input_range: ValueRange::MinusOneToOne,
-        output_range: ValueRange::MinusOneToOne,
-        input_type: TensorType::F32,
-        output_type: TensorType::F32,
-        size_multiple: spec::SIZE_MULTIPLE,
-        min_size: spec::SIZE_MULTIPLE,
-        fixed_size: None,
-        style: Some(style.to_string()),
-        recommended_inference_size: None,
-    }
+    ModelContract::float_nchw_rgb(spec::SIZE_MULTIPLE, style)
 }
 
 /// Checks that `weights` holds one conv per layer of its config, with matching shapes.
