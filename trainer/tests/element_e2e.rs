@@ -14,26 +14,27 @@ fn synthetic_batch(n: usize, size: usize, step: u64) -> Batch {
     Batch { n, size, photos, teacher, style: Vec::new(), style_smoothed: Vec::new() }
 }
 
+/// A trainer with `generator` after `steps` steps on synthetic batches, and its export in `dir`.
+fn train_and_export(generator: GeneratorConfig, steps: u64, dir: &std::path::Path) -> (Trainer, std::path::PathBuf) {
+    let config = TrainConfig { generator, batch: 2, crop: 32, warmup_steps: 1, ..TrainConfig::default() };
+    let mut trainer = Trainer::new(config).unwrap();
+    for step in 0..steps {
+        trainer.step(step, &synthetic_batch(2, 32, step)).unwrap();
+    }
+    let model = dir.join("model.onnx");
+    animestyle_train::export::export_onnx(&trainer.generator_weights(), &[], "test", &model).unwrap();
+    (trainer, model)
+}
+
 /// Burn's forward and ONNX Runtime's (loaded by the element's own code) agree to 1e-4 on
 /// random inputs at two sizes.
 #[test]
 fn export_parity_with_onnx_runtime_through_the_element_loader() {
     use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
     use gstanimestyle::pixels::{Planes, RgbSource};
-    let config = TrainConfig {
-        generator: GeneratorConfig { c1: 8, c2: 12, c3: 16, blocks: 2, expand: 2 },
-        batch: 2,
-        crop: 32,
-        warmup_steps: 1,
-        ..TrainConfig::default()
-    };
-    let mut trainer = Trainer::new(config).unwrap();
-    for step in 0..2 {
-        trainer.step(step, &synthetic_batch(2, 32, step)).unwrap();
-    }
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("parity.onnx");
-    animestyle_train::export::export_onnx(&trainer.generator_weights(), &[], "parity", &model).unwrap();
+    let generator = GeneratorConfig { c1: 8, c2: 12, c3: 16, blocks: 2, expand: 2 };
+    let (trainer, model) = train_and_export(generator, 2, dir.path());
     let mut generator = Generator::load(&ModelSource::File(model), &SessionSettings::default()).unwrap();
     for (w, h) in [(24usize, 16usize), (52, 36)] {
         // Random pixel values (exact in both the 0..255 and the [-1, 1] representations).
@@ -57,20 +58,9 @@ fn export_parity_with_onnx_runtime_through_the_element_loader() {
 
 #[test]
 fn exported_model_in_the_element_matches_the_trainer_forward() {
-    let config = TrainConfig {
-        generator: GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2 },
-        batch: 2,
-        crop: 32,
-        warmup_steps: 1,
-        ..TrainConfig::default()
-    };
-    let mut trainer = Trainer::new(config).unwrap();
-    for step in 0..3 {
-        trainer.step(step, &synthetic_batch(2, 32, step)).unwrap();
-    }
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("tiny.onnx");
-    animestyle_train::export::export_onnx(&trainer.generator_weights(), &[], "e2e", &model).unwrap();
+    let (trainer, model) =
+        train_and_export(GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2 }, 3, dir.path());
 
     let (w, h) = (64u32, 48u32);
     let pixel = |x: u32, y: u32| [(x * 4) as u8, (y * 5) as u8, ((x + y) * 2) as u8];
