@@ -6,7 +6,7 @@ DEMO_INPUT ?= /usr/share/doc/opencv-doc/examples/data/vtest.avi
 DEMO_DIR ?= demo
 GPU ?= 0
 
-.PHONY: setup build demo test bench lint clean
+.PHONY: setup build demo test bench lint clean data train-bundled gallery
 
 setup:
 	@GPU=$(GPU) bash scripts/setup.sh
@@ -23,8 +23,21 @@ demo: build
 test: build
 	GST_REGISTRY=$$(mktemp -d)/registry.bin $(CARGO) test --release $(CARGO_FLAGS) --workspace
 
+# Element speed (fps, time shares) and temporal stability (flicker, warping error).
 bench: build
 	$(CARGO) bench $(CARGO_FLAGS) -p gst-plugin-animestyle --bench element
+	$(CARGO) bench $(CARGO_FLAGS) -p gst-plugin-animestyle --bench temporal
+
+# Open-licence training photos into data/; the bundled model from scratch (~1.5 h on 2 cores);
+# docs/gallery.png and the quality table.
+data: setup
+	bash scripts/fetch-data.sh
+
+train-bundled: setup
+	bash scripts/train-bundled.sh
+
+gallery: setup
+	bash scripts/gallery.sh
 
 lint:
 	$(CARGO) fmt --all --check

@@ -1,17 +1,27 @@
-//! Element benchmark: per-frame time of `animestyle` split into ONNX Runtime inference and
-//! everything else the element does (unpack, resample, tensor packing, blend, write).
+//! Element benchmark.
+//!
+//! 1. Real pipelines with **default properties** (the embedded model at its recommended
+//!    inference size, guided upsampling): `videotestsrc ! animestyle ! fakesink` and real
+//!    footage (`vtest.avi`, decoded and scaled in the same pipeline) at 640×360, 1280×720 and
+//!    1920×1080: pipeline fps, and the element's time per frame split into inference /
+//!    upsampling / the rest (from the `stats` property).
+//! 2. Per-frame time in a harness, overhead vs inference, for the embedded and a reference model.
+//! 3. The pre/post stages alone, guided vs bilinear upsampling.
 //!
 //! ```text
 //! make bench            # = cargo bench --bench element (release)
 //! cargo bench --bench element -- --frames 60 --model path.onnx --inference-size 384
 //! ```
 //!
-//! The machine may be shared and noisy, so read the ratios (overhead as % of inference),
-//! measured in the same run, rather than the absolute times.
+//! The machine may be shared and noisy, so read the ratios measured in the same run rather than
+//! the absolute times.
 
 use std::time::Instant;
 
 use gst::prelude::*;
+
+const FOOTAGE: &str = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
+const SIZES: [(u32, u32); 3] = [(640, 360), (1280, 720), (1920, 1080)];
 
 struct Options {
     frames: usize,
@@ -60,7 +70,11 @@ struct Row {
 }
 
 fn measure(o: &Options, model: &str, (w, h): (u32, u32)) -> Row {
-    let mut builder = gst::ElementFactory::make("animestyle").property("threads", o.threads);
+    // Per-frame cost of the frame path alone: no smoothing, no skipping.
+    let mut builder = gst::ElementFactory::make("animestyle")
+        .property("threads", o.threads)
+        .property("temporal-smoothing", 0.0f64)
+        .property("skip-threshold", 0.0f64);
     if !model.is_empty() {
         builder = builder.property("model", model);
     }
@@ -93,6 +107,74 @@ fn measure(o: &Options, model: &str, (w, h): (u32, u32)) -> Row {
     }
 }
 
+/// Runs `description` (with an `animestyle name=style`) to EOS; returns wall fps and the stats.
+fn run_pipeline(description: &str, frames: usize) -> (f64, gst::Structure) {
+    let pipeline = gst::parse::launch(description).unwrap().downcast::<gst::Pipeline>().unwrap();
+    let style = pipeline.by_name("style").unwrap();
+    let bus = pipeline.bus().unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let started = Instant::now();
+    for msg in bus.iter_timed(gst::ClockTime::NONE) {
+        match msg.view() {
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => panic!("{description}: {} ({:?})", e.error(), e.debug()),
+            _ => {}
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let stats = style.property::<gst::Structure>("stats");
+    pipeline.set_state(gst::State::Null).unwrap();
+    (frames as f64 / elapsed, stats)
+}
+
+/// Part 1: real pipelines, default properties (or `--model` / `--inference-size`).
+fn pipelines(o: &Options) {
+    let mut props = String::new();
+    if !o.model.is_empty() {
+        props += &format!(" model={}", o.model);
+    }
+    if let Some(s) = o.inference_size {
+        props += &format!(" inference-size={s}");
+    }
+    println!("| source | frame | pipeline fps | element ms/frame | inference | upsampling | rest | skipped |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let n = o.frames;
+    // A scrolling pattern: every frame differs, so no frame is skipped as unchanged.
+    let mut sources = vec![("videotestsrc", format!("videotestsrc num-buffers={n} pattern=smpte horizontal-speed=8"))];
+    if std::path::Path::new(FOOTAGE).exists() {
+        // Decode in its own thread (as a player would), so the element's time is its own.
+        sources.push(("vtest.avi", format!("filesrc location={FOOTAGE} ! decodebin ! queue max-size-buffers=4")));
+    } else {
+        println!("(no {FOOTAGE}: install opencv-doc (make setup) for the real-footage rows)");
+    }
+    for (name, src) in &sources {
+        for (w, h) in SIZES {
+            let description = format!(
+                "{src} ! videoconvert ! videoscale ! video/x-raw,format=RGBx,width={w},height={h} ! \
+                 animestyle name=style{props} ! fakesink sync=false"
+            );
+            // vtest.avi has 795 frames; keep the first n.
+            let description = if *name == "vtest.avi" {
+                description.replace("decodebin !", &format!("decodebin ! identity eos-after={n} !"))
+            } else {
+                description
+            };
+            let (fps, stats) = run_pipeline(&description, n);
+            let get = |f: &str| stats.get::<f64>(f).unwrap_or(0.0);
+            let (total, inference, upsampling) =
+                (get("processing-mean-ms"), get("inference-mean-ms"), get("upsampling-mean-ms"));
+            let pct = |v: f64| 100.0 * v / total;
+            println!(
+                "| {name} | {w}x{h} | {fps:.1} | {total:.1} | {:.0}% | {:.0}% | {:.0}% | {} |",
+                pct(inference),
+                pct(upsampling),
+                pct(total - inference - upsampling),
+                stats.get::<u64>("skipped").unwrap_or(0)
+            );
+        }
+    }
+}
+
 /// Mean ms of `f` over `n` calls.
 fn time_ms(n: usize, mut f: impl FnMut()) -> f64 {
     f();
@@ -107,6 +189,7 @@ fn time_ms(n: usize, mut f: impl FnMut()) -> f64 {
 fn stage_breakdown((w, h): (usize, usize), inference_size: usize) {
     use gstanimestyle::pixels::{self, PackedFrame, PackedLayout, Planes, RgbSource};
     use gstanimestyle::resample::Resampler;
+    use gstanimestyle::upsample::GuidedUpsampler;
     let contract = animestyle_model::handmade::contract();
     let layout = PackedLayout { pixel_stride: 4, rgb_offsets: [0, 1, 2] };
     let frame: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();
@@ -133,8 +216,8 @@ fn stage_breakdown((w, h): (usize, usize), inference_size: usize) {
     };
     let unpack_tensor = time_ms(n, || pixels::unpack_tensor(&tensor, &contract, small, small, &mut back));
     let write = time_ms(n, || pixels::write_frame(&planes, &frame, w * 4, &mut out, w * 4, layout, 1.0));
-    let (down, up) = if small == (w, h) {
-        (0.0, 0.0)
+    let (down, up, guided) = if small == (w, h) {
+        (0.0, 0.0, 0.0)
     } else {
         let mut d = Resampler::new((w, h), small);
         let mut u = Resampler::new(small, (w, h));
@@ -143,13 +226,19 @@ fn stage_breakdown((w, h): (usize, usize), inference_size: usize) {
         let src = planes.plane(0).to_vec();
         let down = 3.0 * time_ms(n, || d.resample_plane(&src, &mut tmp_small));
         let up = 3.0 * time_ms(n, || u.resample_plane(&tmp_small, &mut tmp_full));
-        (down, up)
+        let mut low = Planes::default();
+        low.resize(small.0, small.1);
+        low.data.iter_mut().enumerate().for_each(|(i, v)| *v = (i * 13 % 255) as f32);
+        let mut upsampler = GuidedUpsampler::default();
+        let guided = time_ms(n, || upsampler.upsample(&low, &low, &planes, &mut back));
+        (down, up, guided)
     };
     println!(
-        "| {w}x{h} | {}x{} | {unpack:.2} | {down:.2} | {pack:.2} | {unpack_tensor:.2} | {up:.2} | {write:.2} | {:.2} |",
+        "| {w}x{h} | {}x{} | {unpack:.2} | {down:.2} | {pack:.2} | {unpack_tensor:.2} | {up:.2} | {guided:.2} | \
+         {write:.2} | {:.2} |",
         small.0,
         small.1,
-        unpack + down + pack + unpack_tensor + up + write
+        unpack + down + pack + unpack_tensor + guided + write
     );
 }
 
@@ -159,18 +248,26 @@ fn main() {
     let o = parse_options();
     let isz = o.inference_size.map_or("default".to_string(), |s| s.to_string());
     println!("animestyle element benchmark: inference-size {isz}, {} frames per row, RGBx in/out", o.frames);
-    println!("(overhead = the element's time per frame minus ONNX Runtime's; both from the stats property)");
     println!();
     let reference = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(reference.path(), animestyle_model::fixtures::reference_conv_net(&[16, 16])).unwrap();
     let models: Vec<(String, String)> = if o.model.is_empty() {
         vec![
-            ("embedded (handmade cel)".to_string(), String::new()),
+            ("embedded (cel)".to_string(), String::new()),
             ("reference conv 3-16-16-3".to_string(), reference.path().display().to_string()),
         ]
     } else {
         vec![(o.model.clone(), o.model.clone())]
     };
+    println!("Pipelines, default properties (element time split from its stats):");
+    println!();
+    pipelines(&o);
+    println!();
+    println!(
+        "Harness, one element, temporal smoothing and skipping off (overhead = the element's time per frame minus \
+         ONNX Runtime's):"
+    );
+    println!();
     println!("| model | frame | inference ms | element overhead ms | overhead % of inference | fps (harness) |");
     println!("|---|---|---|---|---|---|");
     for (name, path) in &models {
@@ -192,10 +289,11 @@ fn main() {
     println!("Pre/post stages alone (ms):");
     println!();
     println!(
-        "| frame | network input | unpack | downscale | pack tensor | unpack tensor | upscale | blend+write | total |"
+        "| frame | network input | unpack | downscale | pack tensor | unpack tensor | bilinear up | guided up | \
+         blend+write | total (guided) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for size in [(640, 360), (1280, 720)] {
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for size in [(640, 360), (1280, 720), (1920, 1080)] {
         for inference_size in [0, 384] {
             stage_breakdown(size, inference_size);
         }

@@ -17,10 +17,12 @@ use crate::pixels::{self, Planes, RgbSource, TensorElement};
 use crate::providers::{self, Provider, Selection};
 use crate::runtime;
 
-/// The model embedded in the plugin, used when the `model` property is empty.
-pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../models/animestyle-handmade.onnx");
+/// The model embedded in the plugin, used when the `model` property is empty: the bundled cel
+/// model trained by `animestyle-train` (see models/MODELS.md; `scripts/train-bundled.sh`
+/// reproduces it). It asks for inference at long side 384 in its metadata.
+pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../models/animestyle-cel.onnx");
 /// What the embedded model is called in logs and `stats`.
-pub const EMBEDDED_MODEL_NAME: &str = "embedded:animestyle-handmade.onnx";
+pub const EMBEDDED_MODEL_NAME: &str = "embedded:animestyle-cel.onnx";
 
 /// Where the model comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

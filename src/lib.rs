@@ -1,18 +1,21 @@
 //! GStreamer plugin `animestyle`: real-time anime stylization of video with an ONNX generator.
 //!
 //! The frame path is split into small modules that know nothing about GStreamer
-//! ([`pixels`], [`resample`], [`generator`], [`providers`], [`runtime`], [`stats`]); the
+//! ([`pixels`], [`resample`], [`upsample`], [`generator`], [`providers`], [`runtime`], [`stats`]); the
 //! element in [`animestyle`] wires them together and owns settings and state.
 
 use gst::glib;
 
 pub mod animestyle;
 pub mod generator;
+pub mod metrics;
 pub mod pixels;
 pub mod providers;
 pub mod resample;
 pub mod runtime;
 pub mod stats;
+pub mod temporal;
+pub mod upsample;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     animestyle::register(plugin)

@@ -10,7 +10,9 @@ const WINDOW: usize = 256;
 pub struct Stats {
     frames: u64,
     dropped: u64,
+    skipped: u64,
     inference_ms: VecDeque<f64>,
+    upsampling_ms: VecDeque<f64>,
     processing_ms: VecDeque<f64>,
     first_frame: Option<Instant>,
     last_frame: Option<Instant>,
@@ -23,9 +25,13 @@ pub struct Stats {
 pub struct Snapshot {
     pub frames: u64,
     pub dropped: u64,
+    /// Frames that reused the last stylization (nothing changed; no inference).
+    pub skipped: u64,
     /// ONNX Runtime's own time per inference (tensor packing excluded).
     pub inference_mean_ms: f64,
     pub inference_p95_ms: f64,
+    /// Time scaling the stylized image back to the frame size (0 when inference runs at frame size).
+    pub upsampling_mean_ms: f64,
     /// Time the element spent on a frame, inference included.
     pub processing_mean_ms: f64,
     /// Frames leaving the element per second of wall time, first to last frame.
@@ -54,9 +60,9 @@ fn p95(window: &VecDeque<f64>) -> f64 {
 }
 
 impl Stats {
-    /// A frame left the element after `processing_ms` in it; `inference_ms` is `None` when no
-    /// inference ran for it.
-    pub fn record_frame(&mut self, processing_ms: f64, inference_ms: Option<f64>) {
+    /// A frame left the element after `processing_ms` in it; `inference_ms` / `upsampling_ms`
+    /// are `None` when no inference / upsampling ran for it.
+    pub fn record_frame(&mut self, processing_ms: f64, inference_ms: Option<f64>, upsampling_ms: Option<f64>) {
         let now = Instant::now();
         self.first_frame.get_or_insert(now);
         self.last_frame = Some(now);
@@ -65,10 +71,17 @@ impl Stats {
         if let Some(ms) = inference_ms {
             push_window(&mut self.inference_ms, ms);
         }
+        if let Some(ms) = upsampling_ms {
+            push_window(&mut self.upsampling_ms, ms);
+        }
     }
 
     pub fn record_dropped(&mut self) {
         self.dropped += 1;
+    }
+
+    pub fn record_skipped(&mut self) {
+        self.skipped += 1;
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -79,8 +92,10 @@ impl Stats {
         Snapshot {
             frames: self.frames,
             dropped: self.dropped,
+            skipped: self.skipped,
             inference_mean_ms: mean(&self.inference_ms),
             inference_p95_ms: p95(&self.inference_ms),
+            upsampling_mean_ms: mean(&self.upsampling_ms),
             processing_mean_ms: mean(&self.processing_ms),
             fps,
         }
@@ -95,14 +110,15 @@ mod tests {
     fn means_and_p95_over_recorded_frames() {
         let mut s = Stats::default();
         for ms in 1..=100 {
-            s.record_frame(ms as f64 + 2.0, Some(ms as f64));
+            s.record_frame(ms as f64 + 2.0, Some(ms as f64), Some(1.0));
         }
-        s.record_frame(1.0, None);
+        s.record_frame(1.0, None, None);
         s.record_dropped();
         let snap = s.snapshot();
         assert_eq!((snap.frames, snap.dropped), (101, 1));
         assert!((snap.inference_mean_ms - 50.5).abs() < 1e-9);
         assert_eq!(snap.inference_p95_ms, 95.0);
+        assert_eq!(snap.upsampling_mean_ms, 1.0);
         assert!((snap.processing_mean_ms - (52.5 * 100.0 + 1.0) / 101.0).abs() < 1e-9);
     }
 
@@ -110,10 +126,10 @@ mod tests {
     fn window_keeps_only_recent_frames() {
         let mut s = Stats::default();
         for _ in 0..WINDOW {
-            s.record_frame(100.0, Some(100.0));
+            s.record_frame(100.0, Some(100.0), None);
         }
         for _ in 0..WINDOW {
-            s.record_frame(10.0, Some(10.0));
+            s.record_frame(10.0, Some(10.0), None);
         }
         assert_eq!(s.snapshot().inference_mean_ms, 10.0);
         assert_eq!(s.snapshot().frames, 2 * WINDOW as u64);

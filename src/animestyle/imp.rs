@@ -37,12 +37,14 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use super::{ExecutionProvider, TensorChannelOrder, TensorLayout, TensorRange};
+use super::{ExecutionProvider, TensorChannelOrder, TensorLayout, TensorRange, Upsampling};
 use crate::generator::{Generator, LoadErrorKind, ModelSource, SessionSettings};
 use crate::pixels::{self, PackedFrame, PackedLayout, Planes, RgbSource};
 use crate::providers::Provider;
 use crate::resample::Resampler;
 use crate::stats::Stats;
+use crate::temporal::{self, Outcome, TemporalFilter, TemporalSettings};
+use crate::upsample::GuidedUpsampler;
 
 const DEFAULT_MODEL: &str = "";
 const DEFAULT_ORT_LIBRARY: &str = "";
@@ -52,6 +54,12 @@ const DEFAULT_THREADS: u32 = 0;
 /// -1: the model's recommended size (metadata), else the frame's own size.
 const DEFAULT_INFERENCE_SIZE: i32 = -1;
 const DEFAULT_STRENGTH: f64 = 1.0;
+const DEFAULT_UPSAMPLING: Upsampling = Upsampling::Guided;
+const DEFAULT_TEMPORAL_SMOOTHING: f64 = 0.95;
+const DEFAULT_NOISE_LEVEL: f64 = 6.0;
+const DEFAULT_SCENE_CUT_THRESHOLD: f64 = 30.0;
+const DEFAULT_MOTION_COMPENSATION: bool = true;
+const DEFAULT_SKIP_THRESHOLD: f64 = 2.0;
 const DEFAULT_LAYOUT: TensorLayout = TensorLayout::Auto;
 const DEFAULT_CHANNEL_ORDER: TensorChannelOrder = TensorChannelOrder::Auto;
 const DEFAULT_RANGE: TensorRange = TensorRange::Auto;
@@ -86,6 +94,12 @@ struct Settings {
     provider_strict: bool,
     threads: u32,
     inference_size: i32,
+    upsampling: Upsampling,
+    temporal_smoothing: f64,
+    noise_level: f64,
+    scene_cut_threshold: f64,
+    motion_compensation: bool,
+    skip_threshold: f64,
     strength: f64,
     layout: TensorLayout,
     channel_order: TensorChannelOrder,
@@ -103,6 +117,12 @@ impl Default for Settings {
             provider_strict: DEFAULT_PROVIDER_STRICT,
             threads: DEFAULT_THREADS,
             inference_size: DEFAULT_INFERENCE_SIZE,
+            upsampling: DEFAULT_UPSAMPLING,
+            temporal_smoothing: DEFAULT_TEMPORAL_SMOOTHING,
+            noise_level: DEFAULT_NOISE_LEVEL,
+            scene_cut_threshold: DEFAULT_SCENE_CUT_THRESHOLD,
+            motion_compensation: DEFAULT_MOTION_COMPENSATION,
+            skip_threshold: DEFAULT_SKIP_THRESHOLD,
             strength: DEFAULT_STRENGTH,
             layout: DEFAULT_LAYOUT,
             channel_order: DEFAULT_CHANNEL_ORDER,
@@ -123,6 +143,15 @@ fn range_override(r: TensorRange) -> Option<ValueRange> {
 }
 
 impl Settings {
+    fn temporal(&self) -> TemporalSettings {
+        TemporalSettings {
+            smoothing: self.temporal_smoothing as f32,
+            noise_level: self.noise_level as f32,
+            scene_cut: self.scene_cut_threshold as f32,
+            motion_compensation: self.motion_compensation,
+        }
+    }
+
     fn session_settings(&self) -> SessionSettings {
         SessionSettings {
             ort_library: Some(self.ort_library.clone()).filter(|s| !s.is_empty()),
@@ -163,6 +192,20 @@ struct Buffers {
     upscaled: Planes,
     down: Option<Resampler>,
     up: Option<Resampler>,
+    guided: GuidedUpsampler,
+    temporal: TemporalFilter,
+    /// What the network last saw and returned (network size), for skipping unchanged frames.
+    last_input: Planes,
+    last_output: Planes,
+}
+
+impl Buffers {
+    /// Forgets everything learnt from earlier frames.
+    fn reset_history(&mut self) {
+        self.temporal.reset();
+        self.last_input = Planes::default();
+        self.last_output = Planes::default();
+    }
 }
 
 /// A resampler for `from → to`, rebuilt only when the sizes change.
@@ -188,6 +231,15 @@ struct State {
     buffers: Buffers,
 }
 
+impl AnimeStyle {
+    fn reset_history(&self, why: &str) {
+        if let Some(state) = self.state.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            gst::debug!(CAT, imp = self, "{why}: temporal history reset");
+            state.buffers.reset_history();
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct AnimeStyle {
     settings: Mutex<Settings>,
@@ -203,8 +255,10 @@ impl AnimeStyle {
         gst::Structure::builder("animestyle-stats")
             .field("frames", snap.frames)
             .field("dropped", snap.dropped)
+            .field("skipped", snap.skipped)
             .field("inference-mean-ms", snap.inference_mean_ms)
             .field("inference-p95-ms", snap.inference_p95_ms)
+            .field("upsampling-mean-ms", snap.upsampling_mean_ms)
             .field("processing-mean-ms", snap.processing_mean_ms)
             .field("fps", snap.fps)
             .field("execution-provider", stats.execution_provider.as_str())
@@ -280,6 +334,69 @@ impl ObjectImpl for AnimeStyle {
                     .default_value(DEFAULT_INFERENCE_SIZE)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("upsampling", DEFAULT_UPSAMPLING)
+                    .nick("Upsampling")
+                    .blurb(
+                        "How the stylized image is scaled back to the frame size when inference-size is smaller than \
+                         the frame: guided (edge-aware, the full-resolution frame guides it; lines stay crisp) or \
+                         bilinear (plain resize)",
+                    )
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("temporal-smoothing")
+                    .nick("Temporal smoothing")
+                    .blurb(
+                        "Anti-flicker: where the input did not change beyond noise-level, blend toward the previous \
+                         stylized frame (motion-adaptive, so moving things leave no trails). 0 = off, 1 = strongest",
+                    )
+                    .minimum(0.0)
+                    .maximum(1.0)
+                    .default_value(DEFAULT_TEMPORAL_SMOOTHING)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("noise-level")
+                    .nick("Noise level")
+                    .blurb(
+                        "Motion sensitivity: input change (8-bit levels, at the network's resolution) still treated as \
+                         noise and smoothed. Raise for noisy cameras, lower if slow motion smears",
+                    )
+                    .minimum(0.1)
+                    .maximum(255.0)
+                    .default_value(DEFAULT_NOISE_LEVEL)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("scene-cut-threshold")
+                    .nick("Scene-cut threshold")
+                    .blurb(
+                        "Mean input change between frames (8-bit levels) that counts as a scene cut and resets the \
+                         temporal history; 255 = never",
+                    )
+                    .minimum(0.0)
+                    .maximum(255.0)
+                    .default_value(DEFAULT_SCENE_CUT_THRESHOLD)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("motion-compensation")
+                    .nick("Motion compensation")
+                    .blurb(
+                        "Estimate block motion (camera pans) and warp the previous stylized frame before blending, so \
+                         moving scenes stay stable without trails",
+                    )
+                    .default_value(DEFAULT_MOTION_COMPENSATION)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("skip-threshold")
+                    .nick("Skip threshold")
+                    .blurb(
+                        "Reuse the last stylization instead of running the network when no 8x8 block of the \
+                         network's input differs from the last stylized input by more than this (8-bit levels, mean); \
+                         saves CPU on static scenes. 0 = always run the network. Counted as skipped in stats",
+                    )
+                    .minimum(0.0)
+                    .maximum(255.0)
+                    .default_value(DEFAULT_SKIP_THRESHOLD)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecDouble::builder("strength")
                     .nick("Strength")
                     .blurb("How much of the stylized image is blended over the original: 0 = original, 1 = fully stylized")
@@ -321,8 +438,9 @@ impl ObjectImpl for AnimeStyle {
                 glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
                     .nick("Statistics")
                     .blurb(
-                        "frames, dropped, inference-mean-ms and inference-p95-ms (ONNX Runtime's time, over the last 256 \
-                         inferences), processing-mean-ms (the element's whole time per frame), fps (frames out per second \
+                        "frames, dropped, skipped (frames that reused the last stylization, see skip-threshold), inference-mean-ms and inference-p95-ms (ONNX Runtime's time, over the last 256 \
+                         inferences), upsampling-mean-ms (scaling the result back to the frame size), processing-mean-ms (the \
+                         element's whole time per frame), fps (frames out per second \
                          of wall time), execution-provider and model in use",
                     )
                     .read_only()
@@ -343,6 +461,12 @@ impl ObjectImpl for AnimeStyle {
             "provider-strict" => settings.provider_strict = value.get().expect("type checked upstream"),
             "threads" => settings.threads = value.get().expect("type checked upstream"),
             "inference-size" => settings.inference_size = value.get().expect("type checked upstream"),
+            "upsampling" => settings.upsampling = value.get().expect("type checked upstream"),
+            "temporal-smoothing" => settings.temporal_smoothing = value.get().expect("type checked upstream"),
+            "noise-level" => settings.noise_level = value.get().expect("type checked upstream"),
+            "scene-cut-threshold" => settings.scene_cut_threshold = value.get().expect("type checked upstream"),
+            "motion-compensation" => settings.motion_compensation = value.get().expect("type checked upstream"),
+            "skip-threshold" => settings.skip_threshold = value.get().expect("type checked upstream"),
             "strength" => settings.strength = value.get().expect("type checked upstream"),
             "layout" => settings.layout = value.get().expect("type checked upstream"),
             "channel-order" => settings.channel_order = value.get().expect("type checked upstream"),
@@ -365,6 +489,12 @@ impl ObjectImpl for AnimeStyle {
             "provider-strict" => settings.provider_strict.to_value(),
             "threads" => settings.threads.to_value(),
             "inference-size" => settings.inference_size.to_value(),
+            "upsampling" => settings.upsampling.to_value(),
+            "temporal-smoothing" => settings.temporal_smoothing.to_value(),
+            "noise-level" => settings.noise_level.to_value(),
+            "scene-cut-threshold" => settings.scene_cut_threshold.to_value(),
+            "motion-compensation" => settings.motion_compensation.to_value(),
+            "skip-threshold" => settings.skip_threshold.to_value(),
             "strength" => settings.strength.to_value(),
             "layout" => settings.layout.to_value(),
             "channel-order" => settings.channel_order.to_value(),
@@ -465,6 +595,14 @@ impl BaseTransformImpl for AnimeStyle {
         Ok(())
     }
 
+    fn sink_event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::FlushStop(_) = event.view() {
+            // A flushing seek: the next frame is unrelated to the last one.
+            self.reset_history("flushing seek");
+        }
+        self.parent_sink_event(event)
+    }
+
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = None;
         gst::info!(CAT, imp = self, "stopped");
@@ -484,6 +622,7 @@ impl VideoFilterImpl for AnimeStyle {
         if in_info.width() != out_info.width() || in_info.height() != out_info.height() {
             return Err(gst::loggable_error!(CAT, "input and output sizes differ"));
         }
+        self.reset_history("caps changed");
         Ok(())
     }
 
@@ -493,9 +632,9 @@ impl VideoFilterImpl for AnimeStyle {
         outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let started = Instant::now();
-        let (strength, inference_size) = {
+        let (strength, inference_size, upsampling, temporal_settings, skip_threshold) = {
             let s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
-            (s.strength as f32, s.inference_size)
+            (s.strength as f32, s.inference_size, s.upsampling, s.temporal(), s.skip_threshold as f32)
         };
         if strength <= 0.0 {
             // Nothing of the stylized image would show: skip the network.
@@ -503,10 +642,11 @@ impl VideoFilterImpl for AnimeStyle {
                 gst::element_imp_error!(self, gst::CoreError::Failed, ("Could not copy frame: {e}"));
                 gst::FlowError::Error
             })?;
-            self.stats
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .record_frame(started.elapsed().as_secs_f64() * 1000.0, None);
+            self.stats.lock().unwrap_or_else(|e| e.into_inner()).record_frame(
+                started.elapsed().as_secs_f64() * 1000.0,
+                None,
+                None,
+            );
             return Ok(gst::FlowSuccess::Ok);
         }
 
@@ -530,50 +670,89 @@ impl VideoFilterImpl for AnimeStyle {
         let content = (content.0 as usize, content.1 as usize);
         let canvas = (canvas.0 as usize, canvas.1 as usize);
 
-        let b = &mut state.buffers;
-        let frame = PackedFrame { data: in_data, stride: in_stride, layout, width, height };
-        let network_in = if content == (width, height) {
-            RgbSource::Frame(frame)
-        } else {
+        let State { generator, buffers: b } = state;
+        let reduced = content != (width, height);
+        let history = temporal_settings.smoothing > 0.0 || skip_threshold > 0.0;
+        // The network's input as planes: needed to scale it, and to compare frames.
+        if reduced || history {
             pixels::unpack_frame(in_data, in_stride, layout, width, height, &mut b.frame);
+        }
+        if reduced {
             resample(&mut b.down, &b.frame, &mut b.network_in, content);
-            RgbSource::Planes(&b.network_in)
-        };
-        let inference = match state.generator.run(&network_in, canvas, &mut b.network_out) {
-            Ok(elapsed) => elapsed,
-            Err(e) => {
-                gst::element_imp_error!(
-                    self,
-                    gst::StreamError::Failed,
-                    (
-                        "Inference failed on a {width}x{height} frame (network input {}x{}): {e}. If the model needs a \
-                     particular size, set size-multiple or inference-size to match it",
-                        canvas.0,
-                        canvas.1
-                    )
-                );
-                return Err(gst::FlowError::Error);
-            }
-        };
-        let inference_ms = inference.as_secs_f64() * 1000.0;
-        let stylized = if (b.network_out.width, b.network_out.height) == (width, height) {
-            &b.network_out
+        }
+        let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
+        let skip = skip_threshold > 0.0
+            && (b.last_input.width, b.last_input.height) == (low_in.width, low_in.height)
+            && temporal::max_block_diff(low_in, &b.last_input) < skip_threshold;
+        let inference_ms = if skip {
+            b.network_out.clone_from(&b.last_output);
+            None
         } else {
-            resample(&mut b.up, &b.network_out, &mut b.upscaled, (width, height));
-            &b.upscaled
+            let source = if reduced || history {
+                RgbSource::Planes(low_in)
+            } else {
+                // At the frame's own size the tensor is packed straight from the frame.
+                RgbSource::Frame(PackedFrame { data: in_data, stride: in_stride, layout, width, height })
+            };
+            let elapsed = match generator.run(&source, canvas, &mut b.network_out) {
+                Ok(elapsed) => elapsed,
+                Err(e) => {
+                    gst::element_imp_error!(
+                        self,
+                        gst::StreamError::Failed,
+                        (
+                            "Inference failed on a {width}x{height} frame (network input {}x{}): {e}. If the model \
+                             needs a particular size, set size-multiple or inference-size to match it",
+                            canvas.0,
+                            canvas.1
+                        )
+                    );
+                    return Err(gst::FlowError::Error);
+                }
+            };
+            if skip_threshold > 0.0 {
+                b.last_input.clone_from(low_in);
+                b.last_output.clone_from(&b.network_out);
+            }
+            Some(elapsed.as_secs_f64() * 1000.0)
         };
+        let upsample_started = Instant::now();
+        let same_size = (b.network_out.width, b.network_out.height) == (width, height);
+        if !same_size {
+            if upsampling == Upsampling::Guided
+                && (b.network_out.width, b.network_out.height) == (b.network_in.width, b.network_in.height)
+            {
+                // The network saw `network_in` (the frame scaled down); the frame guides the way up.
+                b.guided.upsample(&b.network_in, &b.network_out, &b.frame, &mut b.upscaled);
+            } else {
+                // Bilinear by choice, or a model whose output size differs from its input's (no
+                // pixel-aligned low-resolution guide).
+                resample(&mut b.up, &b.network_out, &mut b.upscaled, (width, height));
+            }
+        }
+        let upsample_ms = (!same_size).then(|| upsample_started.elapsed().as_secs_f64() * 1000.0);
+        let stylized = if same_size { &mut b.network_out } else { &mut b.upscaled };
+        // Temporal smoothing of the final image; decided on what the network saw.
+        let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
+        match b.temporal.process(low_in, stylized, &temporal_settings) {
+            Outcome::SceneCut => gst::debug!(CAT, imp = self, "scene cut: temporal history reset"),
+            Outcome::Started | Outcome::Off | Outcome::Smoothed => {}
+        }
+        let stylized: &Planes = stylized;
         let out_data = outframe.plane_data_mut(0).map_err(|_| gst::FlowError::Error)?;
         pixels::write_frame(stylized, in_data, in_stride, out_data, out_stride, layout, strength);
         drop(state_guard);
 
-        self.stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .record_frame(started.elapsed().as_secs_f64() * 1000.0, Some(inference_ms));
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        stats.record_frame(started.elapsed().as_secs_f64() * 1000.0, inference_ms, upsample_ms);
+        if skip {
+            stats.record_skipped();
+        }
+        drop(stats);
         gst::trace!(
             CAT,
             imp = self,
-            "frame {width}x{height} via {}x{}: inference {inference_ms:.1} ms",
+            "frame {width}x{height} via {}x{}: inference {inference_ms:?} ms",
             canvas.0,
             canvas.1
         );

@@ -68,6 +68,20 @@ pub enum TensorRange {
     ZeroTo255 = 3,
 }
 
+/// How the stylized low-resolution image is brought back to the frame size (`upsampling`).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstAnimeStyleUpsampling")]
+pub enum Upsampling {
+    #[enum_value(
+        name = "Guided: edge-aware fast guided filter, the frame guides the result (crisp lines)",
+        nick = "guided"
+    )]
+    Guided = 0,
+    #[enum_value(name = "Bilinear: plain resize (softer, slightly cheaper)", nick = "bilinear")]
+    Bilinear = 1,
+}
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     gst::Element::register(Some(plugin), "animestyle", gst::Rank::NONE, AnimeStyle::static_type())
 }

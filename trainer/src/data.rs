@@ -5,8 +5,10 @@
 //! [`MIN_SIDE`] px on the short side, downscales big images to [`LOAD_MAX_SIDE`] px on the long
 //! side, and precomputes per image what the batches need:
 //!
-//! - `teacher` mode: the teacher filter ([`crate::teacher`]) of each photo, at the loaded size,
-//!   so a crop of the photo and the same crop of its target line up exactly;
+//! - `teacher` mode: nothing; the teacher filter ([`crate::teacher`]) runs on each augmented
+//!   crop in [`Dataset::batch`], at the scale the generator sees it, so target lines are as wide
+//!   (in generator pixels) as the teacher draws them at inference size — filtering the full
+//!   photo first and then downscaling the crop would thin them below a pixel;
 //! - `anime` mode: the edge-smoothed twin of each style frame (CartoonGAN, Chen et al. 2018:
 //!   edges → dilate 5×5 → Gaussian blur of only the edge pixels; here the edges are a Sobel
 //!   gradient-magnitude threshold, standing in for Canny(100, 200)).
@@ -109,18 +111,26 @@ impl DataSummary {
     }
 }
 
-/// An image and, in `teacher` / `anime` mode, its pixel-aligned twin (teacher target or
-/// edge-smoothed frame).
+/// An image and, in `anime` mode for style frames, its pixel-aligned edge-smoothed twin.
 #[derive(Debug, Clone)]
 struct Pair {
     image: RgbImage,
     twin: Option<RgbImage>,
 }
 
+/// Teacher targets of `n` NCHW `[-1, 1]` crops (`crop × crop`), computed per crop, in parallel.
+fn teacher_targets(photos: &[f32], n: usize, crop: usize, params: &TeacherParams) -> Vec<f32> {
+    let plane = 3 * crop * crop;
+    let crops: Vec<RgbImage> = (0..n).map(|i| from_nchw(&photos[i * plane..(i + 1) * plane], crop, crop)).collect();
+    par_map(&crops, |img| to_nchw(&teacher::apply_rgb8(img, params))).concat()
+}
+
 /// Loaded, preprocessed training data. See the module docs.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     mode: Mode,
+    /// `teacher` mode: the filter applied to each crop.
+    teacher: Option<TeacherParams>,
     photos: Vec<Pair>,
     style: Vec<Pair>,
     held_out: Vec<RgbImage>,
@@ -312,13 +322,8 @@ impl Dataset {
             .filter(|(i, _)| also_trained || !held_idx.contains(i))
             .map(|(_, (_, img))| img)
             .collect();
-        let photo_pairs: Vec<Pair> = match mode {
-            Mode::Teacher => par_map(&train_photos, |img| Pair {
-                image: (*img).clone(),
-                twin: Some(teacher::apply_rgb8(img, teacher)),
-            }),
-            Mode::Anime => train_photos.iter().map(|img| Pair { image: (*img).clone(), twin: None }).collect(),
-        };
+        let photo_pairs: Vec<Pair> =
+            train_photos.iter().map(|img| Pair { image: (*img).clone(), twin: None }).collect();
         let style_pairs: Vec<Pair> =
             par_map(&style, |(_, img)| Pair { image: img.clone(), twin: Some(edge_smoothed(img)) });
 
@@ -337,6 +342,7 @@ impl Dataset {
         };
         let ds = Dataset {
             mode,
+            teacher: (mode == Mode::Teacher).then(|| teacher.clone()),
             photos: photo_pairs,
             style: style_pairs,
             held_out: held_out_imgs,
@@ -398,7 +404,7 @@ impl Dataset {
     ///
     /// Per sample: a random image, a scale so the crop covers about half the image's short side
     /// (never less than the whole crop) times a jitter in `[0.75, 1.25]`, a random crop position
-    /// and a random horizontal flip; the twin (teacher target / edge-smoothed frame) gets exactly
+    /// and a random horizontal flip; an edge-smoothed style twin gets exactly
     /// the same transform. Resampling is bilinear.
     pub fn batch(&self, seed: u64, step: u64, n: usize, crop: usize) -> Batch {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -411,17 +417,13 @@ impl Dataset {
             style: Vec::new(),
             style_smoothed: Vec::new(),
         };
-        if self.mode == Mode::Teacher {
-            b.teacher = vec![0.0; n * plane];
-        }
         for i in 0..n {
             let p = &self.photos[rng.random_range(0..self.photos.len())];
             let t = Transform::random(&mut rng, p.image.dimensions(), crop);
             t.write(&p.image, &mut b.photos[i * plane..(i + 1) * plane]);
-            if self.mode == Mode::Teacher {
-                let twin = p.twin.as_ref().expect("teacher targets are computed at load");
-                t.write(twin, &mut b.teacher[i * plane..(i + 1) * plane]);
-            }
+        }
+        if let Some(params) = &self.teacher {
+            b.teacher = teacher_targets(&b.photos, n, crop, params);
         }
         if self.mode == Mode::Anime && !self.style.is_empty() {
             b.style = vec![0.0; n * plane];

@@ -54,7 +54,12 @@ pub fn check_weights(weights: &GeneratorWeights) -> anyhow::Result<()> {
 
 /// The serialized ONNX model (see the module docs); `provenance` pairs are stored under
 /// `animestyle.provenance.<key>`.
-pub fn onnx_bytes(weights: &GeneratorWeights, provenance: &[(String, String)], style: &str) -> anyhow::Result<Vec<u8>> {
+/// `contract` is normally [`contract`]`(style)`, optionally with a recommended inference size.
+pub fn onnx_bytes(
+    weights: &GeneratorWeights,
+    provenance: &[(String, String)],
+    contract: &ModelContract,
+) -> anyhow::Result<Vec<u8>> {
     check_weights(weights)?;
     let mut g = GraphBuilder::new("animestyle_generator");
     g.doc(format!("animestyle generator {:?}", weights.config));
@@ -120,7 +125,7 @@ pub fn onnx_bytes(weights: &GeneratorWeights, provenance: &[(String, String)], s
         bail!("the generator's last layer must end in tanh");
     }
     g.output("output", DataType::Float, &io_dims);
-    g.metadata_all(contract(style).to_metadata());
+    g.metadata_all(contract.to_metadata());
     for (k, v) in provenance {
         g.metadata(format!("{}{k}", animestyle_model::contract::keys::PROVENANCE_PREFIX), v.clone());
     }
@@ -133,10 +138,10 @@ pub fn onnx_bytes(weights: &GeneratorWeights, provenance: &[(String, String)], s
 pub fn export_onnx(
     weights: &GeneratorWeights,
     provenance: &[(String, String)],
-    style: &str,
+    contract: &ModelContract,
     path: &Path,
 ) -> anyhow::Result<()> {
-    let bytes = onnx_bytes(weights, provenance, style)?;
+    let bytes = onnx_bytes(weights, provenance, contract)?;
     write_atomic(path, &bytes)
         .map_err(|e| anyhow::anyhow!("cannot write ONNX model to {}: {e}; choose a writable path", path.display()))
 }

@@ -91,27 +91,31 @@ fn read_record(run_dir: &Path) -> anyhow::Result<RunRecord> {
     serde_json::from_str(&text).with_context(|| format!("{} is corrupt", path.display()))
 }
 
-/// The loss log: `step,generator,discriminator,<terms…>`. On resume, rows at or after the
+/// The loss log: `step,generator,discriminator,<terms…>`. A term that first appears later
+/// (the adversarial term after warm-up) adds a column, and the file is rewritten so every row
+/// lines up with the header (earlier rows leave it empty). On resume, rows at or after the
 /// resumed step (written after the last checkpoint, before a kill) are dropped.
 struct LossLog {
     path: PathBuf,
-    header: Option<Vec<String>>,
-    rows: Vec<(u64, Vec<f64>)>,
+    header: Vec<String>,
+    rows: Vec<(u64, Vec<Option<f64>>)>,
 }
 
 impl LossLog {
     fn open(path: PathBuf, keep_before: u64) -> anyhow::Result<Self> {
-        let mut log = LossLog { path, header: None, rows: Vec::new() };
+        let mut log = LossLog { path, header: Vec::new(), rows: Vec::new() };
         if let Ok(text) = fs::read_to_string(&log.path) {
             let mut lines = text.lines();
             if let Some(h) = lines.next() {
-                log.header = Some(h.split(',').skip(1).map(str::to_string).collect());
+                log.header = h.split(',').skip(1).map(str::to_string).collect();
             }
             for line in lines {
                 let mut fields = line.split(',');
                 let Some(step) = fields.next().and_then(|s| s.parse::<u64>().ok()) else { continue };
                 if step < keep_before {
-                    log.rows.push((step, fields.filter_map(|f| f.parse().ok()).collect()));
+                    let mut values: Vec<Option<f64>> = fields.map(|f| f.parse().ok()).collect();
+                    values.resize(log.header.len(), None);
+                    log.rows.push((step, values));
                 }
             }
         }
@@ -119,47 +123,65 @@ impl LossLog {
         Ok(log)
     }
 
+    fn row_text(step: u64, values: &[Option<f64>]) -> String {
+        let v: Vec<String> = values.iter().map(|x| x.map_or(String::new(), |x| format!("{x:.6}"))).collect();
+        format!("{step},{}\n", v.join(","))
+    }
+
     fn rewrite(&self) -> anyhow::Result<()> {
         let mut out = String::new();
-        if let Some(h) = &self.header {
-            out.push_str(&format!("step,{}\n", h.join(",")));
+        if !self.header.is_empty() {
+            out.push_str(&format!("step,{}\n", self.header.join(",")));
         }
         for (step, values) in &self.rows {
-            let v: Vec<String> = values.iter().map(|x| format!("{x:.6}")).collect();
-            out.push_str(&format!("{step},{}\n", v.join(",")));
+            out.push_str(&Self::row_text(*step, values));
         }
         write_atomic(&self.path, out.as_bytes())
     }
 
     fn push(&mut self, step: u64, losses: &StepLosses) -> anyhow::Result<()> {
-        let names: Vec<String> = ["generator", "discriminator"]
+        let named = [("generator", losses.generator), ("discriminator", losses.discriminator)]
             .into_iter()
-            .map(str::to_string)
-            .chain(losses.terms.iter().map(|(n, _)| n.to_string()))
-            .collect();
-        let values: Vec<f64> =
-            [losses.generator, losses.discriminator].into_iter().chain(losses.terms.iter().map(|(_, v)| *v)).collect();
+            .chain(losses.terms.iter().copied());
+        let mut values = vec![None; self.header.len()];
+        let mut new_column = false;
+        for (name, value) in named {
+            let i = match self.header.iter().position(|h| h == name) {
+                Some(i) => i,
+                None => {
+                    self.header.push(name.to_string());
+                    values.push(None);
+                    new_column = true;
+                    self.header.len() - 1
+                }
+            };
+            values[i] = Some(value);
+        }
+        self.rows.push((step, values));
+        if new_column {
+            let columns = self.header.len();
+            self.rows.iter_mut().for_each(|(_, v)| v.resize(columns, None));
+            return self.rewrite();
+        }
         let mut file = fs::OpenOptions::new()
-            .create(true)
             .append(true)
             .open(&self.path)
             .with_context(|| format!("cannot append to {}", self.path.display()))?;
-        if self.header.is_none() {
-            writeln!(file, "step,{}", names.join(","))?;
-            self.header = Some(names);
-        }
-        let v: Vec<String> = values.iter().map(|x| format!("{x:.6}")).collect();
-        writeln!(file, "{step},{}", v.join(","))?;
-        self.rows.push((step, values));
+        let (step, values) = self.rows.last().expect("just pushed");
+        file.write_all(Self::row_text(*step, values).as_bytes())?;
         Ok(())
     }
 
     fn series(&self) -> Vec<(String, Vec<(u64, f64)>)> {
-        let Some(header) = &self.header else { return Vec::new() };
-        header
+        self.header
             .iter()
             .enumerate()
-            .map(|(i, name)| (name.clone(), self.rows.iter().filter_map(|(s, v)| v.get(i).map(|x| (*s, *x))).collect()))
+            .map(|(i, name)| {
+                (
+                    name.clone(),
+                    self.rows.iter().filter_map(|(s, v)| v.get(i).copied().flatten().map(|x| (*s, x))).collect(),
+                )
+            })
             .collect()
     }
 }
@@ -241,7 +263,13 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
     )?;
     let (mut trainer, start) = match resumed {
         Some(t) => t,
-        None => (Trainer::new(config.clone())?, 0),
+        None => {
+            let mut trainer = Trainer::new(config.clone())?;
+            if let Some(from) = &config.init_from {
+                trainer.init_networks_from(&from.join(CHECKPOINT_DIR))?;
+            }
+            (trainer, 0)
+        }
     };
     fs::create_dir_all(run_dir).with_context(|| format!("cannot create run directory {}", run_dir.display()))?;
     if start == 0 {
@@ -330,8 +358,9 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Exports the generator of `run_dir`'s checkpoint to `out` with provenance metadata.
-pub fn export(run_dir: &Path, out: &Path, style: &str) -> anyhow::Result<()> {
+/// Exports the generator of `run_dir`'s checkpoint to `out` with provenance metadata and, if
+/// given, the inference size the element should use by default.
+pub fn export(run_dir: &Path, out: &Path, style: &str, inference_size: Option<u32>) -> anyhow::Result<()> {
     let record = read_record(run_dir)?;
     let (trainer, step) = Trainer::load_checkpoint(&run_dir.join(CHECKPOINT_DIR))?;
     let summary: serde_json::Value = fs::read_to_string(run_dir.join(SUMMARY_FILE))
@@ -349,7 +378,9 @@ pub fn export(run_dir: &Path, out: &Path, style: &str) -> anyhow::Result<()> {
         ("git_commit".to_string(), record.git_commit.clone()),
         ("command_line".to_string(), record.command_line.clone()),
     ];
-    export::export_onnx(&trainer.generator_weights(), &provenance, style, out)?;
+    let contract =
+        animestyle_model::ModelContract { recommended_inference_size: inference_size, ..export::contract(style) };
+    export::export_onnx(&trainer.generator_weights(), &provenance, &contract, out)?;
     eprintln!("wrote {} (step {step}); run it with: animestyle model={}", out.display(), out.display());
     Ok(())
 }

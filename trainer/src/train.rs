@@ -7,6 +7,8 @@ use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::store::{ApplyError, BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Tensor, TensorData};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Batch;
@@ -37,7 +39,19 @@ pub struct LossWeights {
     pub tv: f64,
     /// `teacher` mode: L1 to the teacher's output.
     pub teacher_l1: f64,
+    /// Either mode: flow-free temporal stability, `|shift(G(x)) − G(shift(x) + n)|` (see
+    /// [`STABILITY_SHIFT`]); 0 = off.
+    #[serde(default)]
+    pub stability: f64,
 }
+
+/// Stability term: the crop is shifted by 0..=this many pixels in x and y (not a multiple of the
+/// generator's stride, so it also teaches shift-equivariance), with Gaussian noise of
+/// [`STABILITY_NOISE`] added (in `[-1, 1]` units: 0.03 ≈ 4 levels of 8-bit sensor noise), and
+/// compared away from a [`STABILITY_MARGIN`]-pixel border (zero padding differs there).
+pub const STABILITY_SHIFT: usize = 4;
+pub const STABILITY_NOISE: f32 = 0.03;
+pub const STABILITY_MARGIN: usize = 8;
 
 /// Everything that defines a run; saved in the run directory and checkpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +72,9 @@ pub struct TrainConfig {
     /// Where the networks run. Not part of what a run *is*: `--resume` may switch it.
     #[serde(default)]
     pub backend: Backend,
+    /// The run whose trained networks this one started from (fine-tuning), if any.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
 }
 
 /// The burn backend the networks run on. `flex` (pure-Rust CPU) is always built in; the GPU
@@ -134,7 +151,15 @@ impl LossWeights {
     /// Teacher-mode defaults: `teacher_l1` 10, adversarial 1, everything else 0 (pix2pix's
     /// 100:1 L1:adversarial ratio, softened because our LSGAN term is a plain mean).
     pub fn teacher() -> LossWeights {
-        LossWeights { adversarial: 1.0, content: 0.0, style: 0.0, color: 0.0, tv: 0.0, teacher_l1: 10.0 }
+        LossWeights {
+            adversarial: 1.0,
+            content: 0.0,
+            style: 0.0,
+            color: 0.0,
+            tv: 0.0,
+            teacher_l1: 10.0,
+            stability: 0.0,
+        }
     }
 
     /// Anime-mode defaults, adapted from AnimeGANv2 "Hayao" (adv 300, content 1.5, style 2.5,
@@ -144,7 +169,15 @@ impl LossWeights {
     /// rest keep Hayao's ratios: content 1.5, style 2.5 (×10: Gram entries are ~10× smaller
     /// than the content L1 at init), colour 10, TV 0.1.
     pub fn anime() -> LossWeights {
-        LossWeights { adversarial: 1.0, content: 1.5, style: 25.0, color: 10.0, tv: 0.1, teacher_l1: 0.0 }
+        LossWeights {
+            adversarial: 1.0,
+            content: 1.5,
+            style: 25.0,
+            color: 10.0,
+            tv: 0.1,
+            teacher_l1: 0.0,
+            stability: 0.0,
+        }
     }
 }
 
@@ -166,6 +199,7 @@ impl Default for TrainConfig {
             weights: LossWeights::teacher(),
             vgg19: None,
             backend: Backend::Flex,
+            init_from: None,
         }
     }
 }
@@ -368,6 +402,13 @@ impl Trainer {
                 }
             }
         }
+        if w.stability > 0.0 {
+            let size = batch.size;
+            if size <= STABILITY_SHIFT + 2 * STABILITY_MARGIN {
+                bail!("the stability loss needs crops larger than {}", STABILITY_SHIFT + 2 * STABILITY_MARGIN);
+            }
+            terms.push(("stability", self.stability_loss(&photos, &fake, step).mul_scalar(w.stability)));
+        }
         if terms.is_empty() {
             bail!("step {step}: every generator loss term has weight 0");
         }
@@ -382,6 +423,49 @@ impl Trainer {
         self.generator = self.opt_g.step(self.config.lr_generator, g, grads);
 
         Ok(StepLosses { generator: g_value, discriminator: d_loss_value, terms: values })
+    }
+
+    /// `|shift(G(x)) − G(shift(x) + n)|` (ReReVST / Gupta et al. 2017, flow-free): the same
+    /// content, moved and re-noised, must be stylized the same. Shift and noise are a pure
+    /// function of (seed, step), so runs stay reproducible and resumable.
+    fn stability_loss(&self, photos: &Tensor<4>, fake: &Tensor<4>, step: u64) -> Tensor<1> {
+        let [n, c, size, _] = photos.dims();
+        let inner = size - STABILITY_SHIFT;
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(self.config.seed ^ 0x0057_AB1E ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let dx = rng.random_range(0..=STABILITY_SHIFT);
+        let dy = rng.random_range(0..=STABILITY_SHIFT);
+        let noise: Vec<f32> = (0..n * c * inner * inner)
+            .map(|_| {
+                // Box–Muller.
+                let (u1, u2): (f32, f32) = (rng.random_range(f32::EPSILON..1.0), rng.random());
+                (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos() * STABILITY_NOISE
+            })
+            .collect();
+        let noise = Tensor::<4>::from_data(TensorData::new(noise, [n, c, inner, inner]), &self.device);
+        let window = [0..n, 0..c, dy..dy + inner, dx..dx + inner];
+        let moved = self.generator.forward(photos.clone().slice(window.clone()) + noise);
+        let m = STABILITY_MARGIN;
+        let core = [0..n, 0..c, m..inner - m, m..inner - m];
+        loss::l1(fake.clone().slice(window).slice(core.clone()), moved.slice(core))
+    }
+
+    /// Starts from the networks (not the optimiser state) of another run's checkpoint: fine-tuning
+    /// with other losses, e.g. adding the stability term to a trained model.
+    pub fn init_networks_from(&mut self, checkpoint: &Path) -> anyhow::Result<()> {
+        let (other, step) = Trainer::load_checkpoint_on(checkpoint, self.config.backend)?;
+        if other.config.generator != self.config.generator {
+            bail!(
+                "--init-from {}: its generator {:?} differs from this run's {:?}; pass the same architecture",
+                checkpoint.display(),
+                other.config.generator,
+                self.config.generator
+            );
+        }
+        self.generator = Generator::from_weights(&other.generator_weights(), &self.device);
+        self.discriminator = other.discriminator.clone();
+        eprintln!("initialised the networks from {} (step {step})", checkpoint.display());
+        Ok(())
     }
 
     /// Inference without an autodiff graph: NCHW `[-1, 1]` in and out, `n` images of `h × w`

@@ -108,7 +108,7 @@ fn a_run_writes_its_files_skips_a_corrupt_image_and_exports() {
     let p = photos(dir.path(), 4);
     std::fs::write(p.join("corrupt.png"), b"\x89PNG broken").unwrap();
     let out = dir.path().join("run");
-    let o = train(&out, &p, &["--steps", "4", "--sample-every", "2", "--checkpoint-every", "2"]);
+    let o = train(&out, &p, &["--steps", "4", "--warmup", "2", "--sample-every", "2", "--checkpoint-every", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stderr(&o).matches("warning: skipping").count(), 1, "{}", stderr(&o));
     for f in [
@@ -125,15 +125,31 @@ fn a_run_writes_its_files_skips_a_corrupt_image_and_exports() {
     assert!(summary.contains("corrupt.png"), "the skipped file is recorded: {summary}");
     let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+    // The adversarial term starts after warm-up: it gets its own column, and every row has as
+    // many fields as the header (empty before it started).
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert_eq!(header, ["step", "generator", "discriminator", "teacher_l1", "adversarial"], "{csv}");
+    assert!(csv.lines().all(|l| l.split(',').count() == header.len()), "{csv}");
+    let last: Vec<&str> = csv.lines().last().unwrap().split(',').collect();
+    assert!(last.iter().all(|f| !f.is_empty()), "after warm-up every column has a value: {csv}");
 
     // Export: an unwritable path fails cleanly, a good one works.
     let o = run(&["export", "--run", out.to_str().unwrap(), "--out", "/nonexistent-dir/model.onnx"]);
     assert!(!o.status.success());
     assert!(error_line(&o).contains("/nonexistent-dir/model.onnx"), "{}", stderr(&o));
     let model = dir.path().join("model.onnx");
-    let o = run(&["export", "--run", out.to_str().unwrap(), "--out", model.to_str().unwrap(), "--style", "test"]);
+    let args = ["export", "--run", out.to_str().unwrap(), "--out", model.to_str().unwrap(), "--style", "test"];
+    let o = run(&[&args[..], &["--inference-size", "96"]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::metadata(&model).unwrap().len() > 1000);
+    // The element reads the recommended inference size from the model.
+    let generator = gstanimestyle::generator::Generator::load(
+        &gstanimestyle::generator::ModelSource::File(model.clone()),
+        &Default::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(generator.contract.recommended_inference_size, Some(96));
+    assert_eq!(generator.contract.style.as_deref(), Some("test"));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()

@@ -78,6 +78,15 @@ fn teacher_mode_loads_skips_and_batches_deterministically() {
     // The teacher target is aligned with the photo: flat quadrant colours stay close.
     let close = b.photos.iter().zip(&b.teacher).filter(|(p, t)| (*p - *t).abs() < 0.35).count();
     assert!(close as f64 > 0.6 * b.photos.len() as f64, "{close} of {}", b.photos.len());
+    // The target is the teacher filter of the crop as the generator sees it (after scaling), not
+    // a rescaled crop of the filtered full photo: lines keep the width the teacher draws.
+    let plane = 3 * 64 * 64;
+    for i in 0..2 {
+        let crop = animestyle_train::data::from_nchw(&b.photos[i * plane..(i + 1) * plane], 64, 64);
+        let expected =
+            animestyle_train::data::to_nchw(&animestyle_train::teacher::apply_rgb8(&crop, &TeacherParams::default()));
+        assert_eq!(&b.teacher[i * plane..(i + 1) * plane], &expected[..], "sample {i}");
+    }
 
     // Same data, same seed → same held-out choice and the same batches.
     let (ds2, summary2) = Dataset::open(&[dir], &[], Mode::Teacher, &TeacherParams::default(), 1, 5).unwrap();

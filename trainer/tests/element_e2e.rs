@@ -22,7 +22,13 @@ fn train_and_export(generator: GeneratorConfig, steps: u64, dir: &std::path::Pat
         trainer.step(step, &synthetic_batch(2, 32, step)).unwrap();
     }
     let model = dir.join("model.onnx");
-    animestyle_train::export::export_onnx(&trainer.generator_weights(), &[], "test", &model).unwrap();
+    animestyle_train::export::export_onnx(
+        &trainer.generator_weights(),
+        &[],
+        &animestyle_train::export::contract("test"),
+        &model,
+    )
+    .unwrap();
     (trainer, model)
 }
 

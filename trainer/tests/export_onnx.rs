@@ -3,7 +3,7 @@
 
 use animestyle_model::onnx::{Message, ModelProto};
 use animestyle_model::{ChannelOrder, Layout, ValueRange};
-use animestyle_train::export::{export_onnx, reference_forward};
+use animestyle_train::export::{contract, export_onnx, reference_forward};
 use animestyle_train::model::spec::{ConvWeights, GeneratorConfig, GeneratorWeights};
 use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
 use gstanimestyle::pixels::{Planes, RgbSource};
@@ -40,7 +40,7 @@ fn onnx_runtime_through_the_element_matches_the_reference_forward() {
     let path = dir.path().join("g.onnx");
     let weights = tiny();
     let started = std::time::Instant::now();
-    export_onnx(&weights, &provenance(), "cel-test", &path).unwrap();
+    export_onnx(&weights, &provenance(), &contract("cel-test"), &path).unwrap();
     eprintln!("export took {:?} ({} bytes)", started.elapsed(), std::fs::metadata(&path).unwrap().len());
 
     let mut generator = Generator::load(&ModelSource::File(path.clone()), &SessionSettings::default())
@@ -84,7 +84,7 @@ fn onnx_runtime_through_the_element_matches_the_reference_forward() {
 fn graph_has_dynamic_dims_metadata_and_provenance() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.onnx");
-    export_onnx(&tiny(), &provenance(), "cel", &path).unwrap();
+    export_onnx(&tiny(), &provenance(), &contract("cel"), &path).unwrap();
     let model = ModelProto::decode(std::fs::read(&path).unwrap().as_slice()).unwrap();
     assert_eq!(model.ir_version, Some(8));
     assert_eq!(model.opset_import[0].version, Some(17));
@@ -131,7 +131,7 @@ fn unwritable_path_is_a_one_line_error_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     // A path inside a missing directory.
     let path = dir.path().join("missing").join("g.onnx");
-    let err = export_onnx(&tiny(), &[], "cel", &path).unwrap_err().to_string();
+    let err = export_onnx(&tiny(), &[], &contract("cel"), &path).unwrap_err().to_string();
     assert!(err.starts_with(&format!("cannot write ONNX model to {}", path.display())), "{err}");
     assert!(err.ends_with("choose a writable path"), "{err}");
     assert!(!err.contains('\n'));
@@ -140,7 +140,7 @@ fn unwritable_path_is_a_one_line_error_and_leaves_nothing() {
     let target = dir.path().join("adir");
     std::fs::create_dir(&target).unwrap();
     std::fs::write(target.join("keep"), b"x").unwrap();
-    let err = export_onnx(&tiny(), &[], "cel", &target).unwrap_err().to_string();
+    let err = export_onnx(&tiny(), &[], &contract("cel"), &target).unwrap_err().to_string();
     assert!(err.contains("choose a writable path"), "{err}");
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, [std::ffi::OsString::from("adir")], "no temporary file left beside it");
@@ -151,6 +151,6 @@ fn mismatched_weights_are_rejected() {
     let mut w = tiny();
     w.convs[0].weight.pop();
     let dir = tempfile::tempdir().unwrap();
-    let err = export_onnx(&w, &[], "cel", &dir.path().join("g.onnx")).unwrap_err().to_string();
+    let err = export_onnx(&w, &[], &contract("cel"), &dir.path().join("g.onnx")).unwrap_err().to_string();
     assert!(err.contains("stem"), "{err}");
 }

@@ -1,0 +1,204 @@
+//! Image-quality measures for stylized frames, shared by the tests, the gallery tool and the
+//! benchmarks. Images are 8-bit RGB, interleaved, row-major (`width * height * 3` bytes).
+
+/// An interleaved 8-bit RGB image.
+#[derive(Debug, Clone, Copy)]
+pub struct Rgb8<'a> {
+    pub width: usize,
+    pub height: usize,
+    pub data: &'a [u8],
+}
+
+impl<'a> Rgb8<'a> {
+    pub fn new(width: usize, height: usize, data: &'a [u8]) -> Self {
+        assert_eq!(data.len(), width * height * 3, "{width}x{height} RGB needs {} bytes", width * height * 3);
+        Rgb8 { width, height, data }
+    }
+
+    /// BT.601 luma of every pixel.
+    pub fn luma(&self) -> Vec<f32> {
+        self.data.chunks_exact(3).map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32).collect()
+    }
+}
+
+/// Peak signal-to-noise ratio in dB over all channels.
+pub fn psnr(a: Rgb8, b: Rgb8) -> f64 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let mse =
+        a.data.iter().zip(b.data).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.data.len() as f64;
+    10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
+}
+
+/// Gaussian blur (σ 1.5, 11 taps) of a `w × h` plane, edges clamped.
+fn gauss(src: &[f32], w: usize, h: usize) -> Vec<f32> {
+    let k: Vec<f32> = (-5..=5).map(|i: i32| (-(i * i) as f32 / (2.0 * 1.5 * 1.5)).exp()).collect();
+    let sum: f32 = k.iter().sum();
+    let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
+    let at = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
+    let mut tmp = vec![0.0; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            tmp[y * w + x] = (0..11).map(|i| k[i] * src[y * w + at(x as isize + i as isize - 5, w)]).sum();
+        }
+    }
+    let mut out = vec![0.0; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            out[y * w + x] = (0..11).map(|i| k[i] * tmp[at(y as isize + i as isize - 5, h) * w + x]).sum();
+        }
+    }
+    out
+}
+
+/// SSIM of the luma (Wang et al. 2004: Gaussian window σ 1.5, K1 0.01, K2 0.03), mean over
+/// the image.
+pub fn ssim(a: Rgb8, b: Rgb8) -> f64 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let (w, h) = (a.width, a.height);
+    let (x, y) = (a.luma(), b.luma());
+    let prod = |p: &[f32], q: &[f32]| p.iter().zip(q).map(|(u, v)| u * v).collect::<Vec<f32>>();
+    let (mx, my) = (gauss(&x, w, h), gauss(&y, w, h));
+    let (sxx, syy, sxy) = (gauss(&prod(&x, &x), w, h), gauss(&prod(&y, &y), w, h), gauss(&prod(&x, &y), w, h));
+    let (c1, c2) = ((0.01f32 * 255.0).powi(2), (0.03f32 * 255.0).powi(2));
+    let total: f64 = (0..w * h)
+        .map(|i| {
+            let (vx, vy, cxy) = (sxx[i] - mx[i] * mx[i], syy[i] - my[i] * my[i], sxy[i] - mx[i] * my[i]);
+            (((2.0 * mx[i] * my[i] + c1) * (2.0 * cxy + c2)) / ((mx[i] * mx[i] + my[i] * my[i] + c1) * (vx + vy + c2)))
+                as f64
+        })
+        .sum();
+    total / (w * h) as f64
+}
+
+/// Squared Sobel gradient magnitude of the luma (0 on the border).
+pub fn gradient2(img: Rgb8) -> Vec<f32> {
+    let (w, h) = (img.width, img.height);
+    let l = img.luma();
+    let mut g = vec![0.0; w * h];
+    for y in 1..h.saturating_sub(1) {
+        for x in 1..w.saturating_sub(1) {
+            let at = |dx: usize, dy: usize| l[(y + dy - 1) * w + x + dx - 1];
+            let gx = at(2, 0) + 2.0 * at(2, 1) + at(2, 2) - at(0, 0) - 2.0 * at(0, 1) - at(0, 2);
+            let gy = at(0, 2) + 2.0 * at(1, 2) + at(2, 2) - at(0, 0) - 2.0 * at(1, 0) - at(2, 0);
+            g[y * w + x] = gx * gx + gy * gy;
+        }
+    }
+    g
+}
+
+/// Pixels at the image's strongest edges: the top `percent`% of its gradient magnitude.
+pub fn edge_mask(img: Rgb8, percent: usize) -> Vec<bool> {
+    let g = gradient2(img);
+    let mut sorted = g.clone();
+    sorted.sort_by(f32::total_cmp);
+    let threshold = sorted[(sorted.len() * (100 - percent.min(100)) / 100).min(sorted.len() - 1)];
+    g.iter().map(|v| *v > threshold && *v > 0.0).collect()
+}
+
+/// Mean squared gradient of `img` over the `mask` pixels (edge sharpness).
+pub fn edge_energy(img: Rgb8, mask: &[bool]) -> f64 {
+    mean_where(&gradient2(img), mask)
+}
+
+fn mean_where(values: &[f32], mask: &[bool]) -> f64 {
+    let (sum, n) =
+        values.iter().zip(mask).filter(|(_, m)| **m).fold((0.0, 0usize), |(s, n), (v, _)| (s + *v as f64, n + 1));
+    sum / n.max(1) as f64
+}
+
+/// Median over pixels of the luma's standard deviation in a 5×5 window: how much texture the
+/// image's regions carry, ignoring the few pixels on lines and borders.
+pub fn median_local_std(img: Rgb8) -> f64 {
+    let (w, h) = (img.width, img.height);
+    let l = img.luma();
+    let mut stds: Vec<f32> = Vec::with_capacity(w * h);
+    for y in 2..h.saturating_sub(2) {
+        for x in 2..w.saturating_sub(2) {
+            let (mut s, mut s2) = (0.0f32, 0.0f32);
+            for yy in y - 2..=y + 2 {
+                for v in &l[yy * w + x - 2..=yy * w + x + 2] {
+                    s += v;
+                    s2 += v * v;
+                }
+            }
+            stds.push((s2 / 25.0 - (s / 25.0).powi(2)).max(0.0).sqrt());
+        }
+    }
+    if stds.is_empty() {
+        return 0.0;
+    }
+    stds.sort_by(f32::total_cmp);
+    stds[stds.len() / 2] as f64
+}
+
+/// Distinct colours at 6 bits per channel.
+pub fn distinct_colours(img: Rgb8) -> usize {
+    let mut seen = vec![false; 1 << 18];
+    for p in img.data.chunks_exact(3) {
+        seen[((p[0] as usize) >> 2) << 12 | ((p[1] as usize) >> 2) << 6 | (p[2] as usize) >> 2] = true;
+    }
+    seen.iter().filter(|s| **s).count()
+}
+
+/// How a stylized image `out` differs from its input `inp` in the ways a cel look should.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CelEffect {
+    /// [`median_local_std`] of `out` / of `inp`: below 1 = flatter regions.
+    pub texture_ratio: f64,
+    /// Mean luma of `out` minus `inp` at the input's strongest 5% of edges: negative = dark lines.
+    pub edge_luma_change: f64,
+    /// [`distinct_colours`] of `out` / of `inp`.
+    pub colour_ratio: f64,
+}
+
+pub fn cel_effect(inp: Rgb8, out: Rgb8) -> CelEffect {
+    assert_eq!((inp.width, inp.height), (out.width, out.height));
+    let mask = edge_mask(inp, 5);
+    let (li, lo) = (inp.luma(), out.luma());
+    CelEffect {
+        texture_ratio: median_local_std(out) / median_local_std(inp).max(1e-9),
+        edge_luma_change: mean_where(&lo, &mask) - mean_where(&li, &mask),
+        colour_ratio: distinct_colours(out) as f64 / distinct_colours(inp).max(1) as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(w: usize, h: usize, f: impl Fn(usize, usize) -> [u8; 3] + Copy) -> Vec<u8> {
+        (0..h).flat_map(|y| (0..w).flat_map(move |x| f(x, y))).collect()
+    }
+
+    #[test]
+    fn identical_images_score_perfectly() {
+        let a = image(32, 24, |x, y| [(x * 8) as u8, (y * 10) as u8, 77]);
+        let img = Rgb8::new(32, 24, &a);
+        assert!(psnr(img, img) > 100.0);
+        assert!((ssim(img, img) - 1.0).abs() < 1e-4);
+        let e = cel_effect(img, img);
+        assert!((e.texture_ratio - 1.0).abs() < 1e-9 && e.edge_luma_change.abs() < 1e-9 && e.colour_ratio == 1.0);
+    }
+
+    #[test]
+    fn flattening_and_dark_lines_are_measured() {
+        // Input: noisy texture with one vertical edge. Output: flat halves with a black line.
+        let (w, h) = (64, 32);
+        let noise = |x: usize, y: usize| ((x * 7919 + y * 104729) % 23) as u8;
+        let inp = image(w, h, |x, y| if x < 32 { [100 + noise(x, y); 3] } else { [180 + noise(x, y); 3] });
+        let out = image(w, h, |x, _| {
+            if x == 31 || x == 32 {
+                [0; 3]
+            } else if x < 32 {
+                [110; 3]
+            } else {
+                [190; 3]
+            }
+        });
+        let e = cel_effect(Rgb8::new(w, h, &inp), Rgb8::new(w, h, &out));
+        assert!(e.texture_ratio < 0.1, "{e:?}");
+        assert!(e.edge_luma_change < -50.0, "{e:?}");
+        assert!(e.colour_ratio < 0.5, "{e:?}");
+        assert!(psnr(Rgb8::new(w, h, &inp), Rgb8::new(w, h, &out)) < 20.0);
+    }
+}

@@ -1,0 +1,533 @@
+//! Edge-aware upsampling of the network's low-resolution output: the fast guided filter
+//! (He & Sun 2015, "Fast Guided Filter"), with the colour guide of the guided filter (He, Sun &
+//! Tang 2013, eq. 13).
+//!
+//! The network stylizes a reduced copy of the frame. Scaling its output back up with a plain
+//! bilinear resize smears every line over `frame / network` pixels. Instead, at low resolution
+//! each output channel `p_c` is fitted, in every `(2r+1)²` window, as a linear function of the
+//! RGB colour `I` of the image the network saw: `p_c ≈ a_c·I + b_c` (ridge regression with
+//! `eps`). The coefficients are box-averaged, bilinearly upsampled, and applied to the colours
+//! of the *full-resolution* frame: `q_c = A_c·I_full + B_c`. Where the stylized output follows
+//! an edge of the input (lines, region borders, also between colours of equal brightness),
+//! the edge comes back at full-resolution sharpness; in flat regions (`var(I) ≪ eps`) `a → 0`
+//! and the result is the smooth low-resolution output.
+//!
+//! Cost: the low-resolution part is O(1)-per-pixel box filters and a 3×3 solve per pixel; at
+//! full resolution it is a bilinear interpolation of twelve coefficient planes fused with
+//! `A·I + B`. The element reports the time as `upsampling-mean-ms` in `stats`.
+
+use rayon::prelude::*;
+
+use crate::pixels::Planes;
+
+/// Window radius at the network's resolution (3×3 windows). At the default inference size
+/// (long side 384) and 720p, one low-resolution pixel is 3.3 frame pixels, so the window spans
+/// about 10 frame pixels: small enough to keep thin lines, large enough to average noise.
+pub const DEFAULT_RADIUS: usize = 1;
+/// Regularisation in 8-bit colour units squared: colour variations below ~8 levels (sensor
+/// noise, fine texture) are not transferred into the flat regions of the stylized image.
+pub const DEFAULT_EPS: f32 = 64.0;
+
+/// Coefficient planes per output channel: three for `a_c` (R, G, B) and one for `b_c`.
+const PER_CHANNEL: usize = 4;
+/// Window moments: mean of I (3), of I·Iᵀ (6, upper triangle), of p (3), of I·p (9).
+const MOMENTS: usize = 21;
+
+/// Bilinear sampling positions along one axis (half-pixel centres, edges clamped): output `o`
+/// reads `(1 − w[o])·src[i0[o]] + w[o]·src[i1[o]]`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Taps {
+    pub i0: Vec<usize>,
+    pub i1: Vec<usize>,
+    pub w: Vec<f32>,
+}
+
+impl Taps {
+    pub fn new(in_len: usize, out_len: usize) -> Self {
+        let scale = in_len as f32 / out_len as f32;
+        let mut t = Taps::default();
+        for o in 0..out_len {
+            let s = ((o as f32 + 0.5) * scale - 0.5).clamp(0.0, (in_len - 1) as f32);
+            let i0 = s.floor() as usize;
+            t.i0.push(i0);
+            t.i1.push((i0 + 1).min(in_len - 1));
+            t.w.push(s - i0 as f32);
+        }
+        t
+    }
+}
+
+/// Mean over a `(2r+1)²` window clamped to the image (each pixel averages only the window
+/// pixels inside the image), in O(1) per pixel: running sums along rows, then along columns.
+pub(crate) fn box_mean(src: &[f32], dst: &mut [f32], tmp: &mut Vec<f32>, (w, h): (usize, usize), r: usize) {
+    if r == 1 && w >= 2 && h >= 2 {
+        return box3(src, dst, tmp, (w, h));
+    }
+    tmp.resize(w * h, 0.0);
+    for (s, t) in src.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        let mut acc = s[..r.min(w - 1) + 1].iter().sum::<f32>();
+        for x in 0..w {
+            let lo = x.saturating_sub(r);
+            let hi = (x + r).min(w - 1);
+            t[x] = acc / (hi - lo + 1) as f32;
+            if x + r + 1 < w {
+                acc += s[x + r + 1];
+            }
+            if x >= r {
+                acc -= s[x - r];
+            }
+        }
+    }
+    // Columns, a whole row at a time: dst row y = mean of tmp rows [y−r, y+r].
+    let mut acc = vec![0.0f32; w];
+    for row in tmp.chunks_exact(w).take(r.min(h - 1) + 1) {
+        acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
+    }
+    for y in 0..h {
+        let lo = y.saturating_sub(r);
+        let hi = (y + r).min(h - 1);
+        let inv = 1.0 / (hi - lo + 1) as f32;
+        dst[y * w..(y + 1) * w].iter_mut().zip(&acc).for_each(|(d, a)| *d = a * inv);
+        if y + r + 1 < h {
+            acc.iter_mut().zip(&tmp[(y + r + 1) * w..(y + r + 2) * w]).for_each(|(a, v)| *a += v);
+        }
+        if y >= r {
+            acc.iter_mut().zip(&tmp[(y - r) * w..(y - r + 1) * w]).for_each(|(a, v)| *a -= v);
+        }
+    }
+}
+
+/// [`box_mean`] for `r = 1`, written so the compiler vectorises it: the clamped 3×3 window's
+/// pixel count is `cx(x)·cy(y)` (2 at an edge, else 3), so each output is a plain sum of three
+/// row sums times two reciprocals.
+fn box3(src: &[f32], dst: &mut [f32], tmp: &mut Vec<f32>, (w, h): (usize, usize)) {
+    tmp.resize(w * h, 0.0);
+    for (s, t) in src.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        t[0] = s[0] + s[1];
+        t[w - 1] = s[w - 2] + s[w - 1];
+        t[1..w - 1].iter_mut().zip(s.windows(3)).for_each(|(t, s)| *t = s[0] + s[1] + s[2]);
+    }
+    let inv_cx: Vec<f32> = (0..w).map(|x| if x == 0 || x == w - 1 { 0.5 } else { 1.0 / 3.0 }).collect();
+    for (y, d) in dst.chunks_exact_mut(w).enumerate() {
+        let (y0, y1) = (y.saturating_sub(1), (y + 1).min(h - 1));
+        let inv_cy = 1.0 / (y1 - y0 + 1) as f32;
+        let (a, b) = (&tmp[y0 * w..(y0 + 1) * w], &tmp[y1 * w..(y1 + 1) * w]);
+        let mid = &tmp[y * w..(y + 1) * w];
+        if y1 - y0 == 2 {
+            d.iter_mut().zip(a.iter().zip(mid).zip(b)).zip(&inv_cx).for_each(|((d, ((a, m), b)), c)| {
+                *d = (a + m + b) * c * inv_cy;
+            });
+        } else {
+            // Top or bottom row: two rows in the window (one of `a`, `b` is `mid`).
+            d.iter_mut().zip(a.iter().zip(b)).zip(&inv_cx).for_each(|((d, (a, b)), c)| *d = (a + b) * c * inv_cy);
+        }
+    }
+}
+
+/// Reusable state of the guided upsampler; rebuilds its tables when sizes change.
+#[derive(Debug, Clone)]
+pub struct GuidedUpsampler {
+    radius: usize,
+    eps: f32,
+    low: (usize, usize),
+    full: (usize, usize),
+    horizontal: Taps,
+    vertical: Taps,
+    /// Low resolution, [`MOMENTS`] planes: products, then reused for the raw coefficients.
+    raw: Vec<f32>,
+    /// Low resolution, [`MOMENTS`] planes: window means of `raw`.
+    means: Vec<f32>,
+    /// Low resolution, `3 ×` [`PER_CHANNEL`] planes: box-averaged coefficients `A_c`, `B_c`.
+    coeffs: Vec<f32>,
+    /// The coefficient planes interpolated along x to full width, at low height.
+    wide: Vec<f32>,
+}
+
+impl Default for GuidedUpsampler {
+    fn default() -> Self {
+        GuidedUpsampler::new(DEFAULT_RADIUS, DEFAULT_EPS)
+    }
+}
+
+/// Box-means each `n`-value plane of `src` into the same plane of `dst`, planes in parallel.
+fn box_mean_planes(src: &[f32], dst: &mut [f32], size: (usize, usize), r: usize) {
+    let n = size.0 * size.1;
+    src.par_chunks_exact(n).zip(dst.par_chunks_exact_mut(n)).for_each_init(Vec::new, |tmp, (s, d)| {
+        box_mean(s, d, tmp, size, r);
+    });
+}
+
+impl GuidedUpsampler {
+    pub fn new(radius: usize, eps: f32) -> Self {
+        GuidedUpsampler {
+            radius,
+            eps,
+            low: (0, 0),
+            full: (0, 0),
+            horizontal: Taps::default(),
+            vertical: Taps::default(),
+            raw: Vec::new(),
+            means: Vec::new(),
+            coeffs: Vec::new(),
+            wide: Vec::new(),
+        }
+    }
+
+    /// Upsamples `low_output` (the network's output, same size as `low_guide`, the image the
+    /// network saw) to the size of `full_guide` (the frame), guided by it, into `out`. All
+    /// planes are RGB in 0..255.
+    pub fn upsample(&mut self, low_guide: &Planes, low_output: &Planes, full_guide: &Planes, out: &mut Planes) {
+        let low = (low_guide.width, low_guide.height);
+        let full = (full_guide.width, full_guide.height);
+        assert_eq!(low, (low_output.width, low_output.height), "guide and output must be the same size");
+        assert!(low.0 > 0 && low.1 > 0 && full.0 > 0 && full.1 > 0);
+        if self.low != low || self.full != full {
+            self.low = low;
+            self.full = full;
+            self.horizontal = Taps::new(low.0, full.0);
+            self.vertical = Taps::new(low.1, full.1);
+        }
+        self.fit_coefficients(low_guide, low_output);
+        self.apply(full_guide, out);
+    }
+
+    /// Low resolution: `A_c`, `B_c` of every pixel (box means of the per-window `a_c`, `b_c`).
+    fn fit_coefficients(&mut self, low_guide: &Planes, low_output: &Planes) {
+        let (w, h) = self.low;
+        let n = w * h;
+        let eps = self.eps;
+        let (g, p) = (&low_guide.data, &low_output.data);
+        // Products, one plane each: I_k, I_j·I_k (j ≤ k), p_c, I_k·p_c.
+        self.raw.resize(MOMENTS * n, 0.0);
+        self.raw.par_chunks_exact_mut(n).enumerate().for_each(|(m, plane)| {
+            let i = |k: usize| &g[k * n..(k + 1) * n];
+            let o = |c: usize| &p[c * n..(c + 1) * n];
+            let product = |a: &[f32], b: &[f32], plane: &mut [f32]| {
+                plane.iter_mut().zip(a.iter().zip(b)).for_each(|(d, (x, y))| *d = x * y);
+            };
+            match m {
+                0..3 => plane.copy_from_slice(i(m)),
+                3..9 => {
+                    let (j, k) = UPPER[m - 3];
+                    product(i(j), i(k), plane);
+                }
+                9..12 => plane.copy_from_slice(o(m - 9)),
+                _ => product(i((m - 12) % 3), o((m - 12) / 3), plane), // I_k·p_c at 12 + 3c + k
+            }
+        });
+        self.means.resize(MOMENTS * n, 0.0);
+        box_mean_planes(&self.raw, &mut self.means, self.low, self.radius);
+
+        // Per pixel: a_c = (Σ + eps·U)⁻¹ cov(I, p_c), b_c = mean(p_c) − a_c·mean(I); rows in
+        // parallel, straight into the coefficient planes; then box-averaged.
+        let planes = 3 * PER_CHANNEL;
+        let means = &self.means;
+        let mut rows: Vec<Vec<&mut [f32]>> = (0..h).map(|_| Vec::with_capacity(planes)).collect();
+        for plane in self.raw[..planes * n].chunks_exact_mut(n) {
+            for (row, slice) in rows.iter_mut().zip(plane.chunks_exact_mut(w)) {
+                row.push(slice);
+            }
+        }
+        rows.into_par_iter().enumerate().for_each(|(y, out)| {
+            let m: [&[f32]; MOMENTS] = std::array::from_fn(|i| &means[i * n + y * w..i * n + (y + 1) * w]);
+            solve_row(&m, out.try_into().expect("twelve coefficient rows"), eps, w);
+        });
+        self.coeffs.resize(planes * n, 0.0);
+        box_mean_planes(&self.raw[..planes * n], &mut self.coeffs, self.low, self.radius);
+    }
+
+    /// Full resolution: `q_c = A_c·I + B_c` with `A`, `B` bilinearly interpolated.
+    fn apply(&mut self, full_guide: &Planes, out: &mut Planes) {
+        let (lw, lh) = self.low;
+        let (fw, fh) = self.full;
+        let ln = lw * lh;
+        let planes = 3 * PER_CHANNEL;
+        // Along x: every coefficient plane, lh rows of fw.
+        self.wide.resize(planes * lh * fw, 0.0);
+        let hz = &self.horizontal;
+        let coeffs = &self.coeffs;
+        self.wide.par_chunks_exact_mut(fw).enumerate().for_each(|(row, dst)| {
+            let (plane, y) = (row / lh, row % lh);
+            let src = &coeffs[plane * ln + y * lw..plane * ln + (y + 1) * lw];
+            for (x, d) in dst.iter_mut().enumerate() {
+                let (a, b) = (src[hz.i0[x]], src[hz.i1[x]]);
+                *d = a + (b - a) * hz.w[x];
+            }
+        });
+        // Along y, fused with A·I + B, one output row per task.
+        out.resize(fw, fh);
+        let fn_ = fw * fh;
+        let vt = &self.vertical;
+        let wide = &self.wide;
+        let g = &full_guide.data;
+        let (r_plane, rest) = out.data.split_at_mut(fn_);
+        let (g_plane, b_plane) = rest.split_at_mut(fn_);
+        r_plane
+            .par_chunks_exact_mut(fw)
+            .zip(g_plane.par_chunks_exact_mut(fw))
+            .zip(b_plane.par_chunks_exact_mut(fw))
+            .enumerate()
+            .for_each_init(
+                || vec![0.0f32; planes * fw],
+                |rows, (y, ((ro, go), bo))| {
+                    // The twelve coefficient rows at this output row (vertical lerp, contiguous).
+                    lerp_rows(wide, rows, (lh, fw), (vt.i0[y], vt.i1[y], vt.w[y]));
+                    let base = y * fw;
+                    let guide =
+                        [&g[base..base + fw], &g[fn_ + base..fn_ + base + fw], &g[2 * fn_ + base..2 * fn_ + base + fw]];
+                    apply_row(rows, guide, [ro, go, bo], fw);
+                },
+            );
+    }
+}
+
+/// Runs `$generic` compiled for AVX2+FMA when the CPU has them (the plugin is built for
+/// baseline x86-64), else as built.
+macro_rules! with_avx2 {
+    ($avx2:ident, $generic:ident, ($($arg:ident: $ty:ty),*)) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx2($($arg: $ty),*) {
+            $generic($($arg),*)
+        }
+    };
+}
+
+/// Calls the AVX2 build of a kernel when available, else the baseline one.
+macro_rules! dispatch {
+    ($avx2:ident, $generic:ident, ($($arg:expr),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { $avx2($($arg),*) };
+        }
+        $generic($($arg),*)
+    }};
+}
+
+/// Pixels solved together in [`solve_row`]: fixed-size lane arrays the compiler vectorises.
+const LANES: usize = 8;
+
+/// One row of the per-pixel ridge regression: `m` the window moments (see [`MOMENTS`]), `out`
+/// the twelve coefficient rows (`a_c` R, G, B and `b_c`, per output channel).
+fn solve_row(m: &[&[f32]; MOMENTS], out: [&mut [f32]; 12], eps: f32, w: usize) {
+    dispatch!(solve_row_avx2, solve_row_generic, (m, out, eps, w))
+}
+
+with_avx2!(solve_row_avx2, solve_row_generic, (m: &[&[f32]; MOMENTS], out: [&mut [f32]; 12], eps: f32, w: usize));
+
+#[inline(always)]
+fn solve_row_generic(m: &[&[f32]; MOMENTS], mut out: [&mut [f32]; 12], eps: f32, w: usize) {
+    let mut x0 = 0;
+    while x0 < w {
+        let lanes = (w - x0).min(LANES);
+        let mut v = [[0.0f32; LANES]; MOMENTS];
+        for (i, row) in v.iter_mut().enumerate() {
+            row[..lanes].copy_from_slice(&m[i][x0..x0 + lanes]);
+        }
+        // Padding lanes (zeros) solve eps·U a = 0: finite, and never written out.
+        let mut r = [[0.0f32; LANES]; 12];
+        for l in 0..LANES {
+            let (mr, mg, mb) = (v[0][l], v[1][l], v[2][l]);
+            // Covariance (UPPER order: 00 01 02 11 12 22) plus eps on the diagonal.
+            let s00 = v[3][l] - mr * mr + eps;
+            let s01 = v[4][l] - mr * mg;
+            let s02 = v[5][l] - mr * mb;
+            let s11 = v[6][l] - mg * mg + eps;
+            let s12 = v[7][l] - mg * mb;
+            let s22 = v[8][l] - mb * mb + eps;
+            // Inverse of the symmetric matrix by cofactors.
+            let c00 = s11 * s22 - s12 * s12;
+            let c01 = s12 * s02 - s01 * s22;
+            let c02 = s01 * s12 - s11 * s02;
+            let inv_det = 1.0 / (s00 * c00 + s01 * c01 + s02 * c02);
+            let (i00, i01, i02) = (c00 * inv_det, c01 * inv_det, c02 * inv_det);
+            let i11 = (s00 * s22 - s02 * s02) * inv_det;
+            let i12 = (s02 * s01 - s00 * s12) * inv_det;
+            let i22 = (s00 * s11 - s01 * s01) * inv_det;
+            for c in 0..3 {
+                let mp = v[9 + c][l];
+                let vr = v[12 + 3 * c][l] - mr * mp;
+                let vg = v[13 + 3 * c][l] - mg * mp;
+                let vb = v[14 + 3 * c][l] - mb * mp;
+                let ar = i00 * vr + i01 * vg + i02 * vb;
+                let ag = i01 * vr + i11 * vg + i12 * vb;
+                let ab = i02 * vr + i12 * vg + i22 * vb;
+                r[c * PER_CHANNEL][l] = ar;
+                r[c * PER_CHANNEL + 1][l] = ag;
+                r[c * PER_CHANNEL + 2][l] = ab;
+                r[c * PER_CHANNEL + 3][l] = mp - ar * mr - ag * mg - ab * mb;
+            }
+        }
+        for (o, r) in out.iter_mut().zip(&r) {
+            o[x0..x0 + lanes].copy_from_slice(&r[..lanes]);
+        }
+        x0 += lanes;
+    }
+}
+
+/// One output row of `q_c = A_c·I + B_c`: `rows` the twelve coefficient rows at this output
+/// row, `guide` the frame's R, G, B row.
+fn apply_row(rows: &[f32], guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize) {
+    dispatch!(apply_row_avx2, apply_row_generic, (rows, guide, out, fw))
+}
+
+with_avx2!(apply_row_avx2, apply_row_generic, (rows: &[f32], guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize));
+
+#[inline(always)]
+fn apply_row_generic(rows: &[f32], guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize) {
+    let (gr, gg, gb) = (&guide[0][..fw], &guide[1][..fw], &guide[2][..fw]);
+    for (c, o) in out.into_iter().enumerate() {
+        let coef = |j: usize| &rows[(c * PER_CHANNEL + j) * fw..(c * PER_CHANNEL + j + 1) * fw];
+        let (ar, ag, ab, b) = (coef(0), coef(1), coef(2), coef(3));
+        let o = &mut o[..fw];
+        for x in 0..fw {
+            o[x] = ar[x] * gr[x] + ag[x] * gg[x] + ab[x] * gb[x] + b[x];
+        }
+    }
+}
+
+/// Vertical lerp of the twelve wide coefficient rows (`y0`, `y1`, weight `t`) into `rows`.
+fn lerp_rows(wide: &[f32], rows: &mut [f32], dims: (usize, usize), at: (usize, usize, f32)) {
+    dispatch!(lerp_rows_avx2, lerp_rows_generic, (wide, rows, dims, at))
+}
+
+with_avx2!(lerp_rows_avx2, lerp_rows_generic, (wide: &[f32], rows: &mut [f32], dims: (usize, usize), at: (usize, usize, f32)));
+
+#[inline(always)]
+fn lerp_rows_generic(wide: &[f32], rows: &mut [f32], (lh, fw): (usize, usize), (y0, y1, t): (usize, usize, f32)) {
+    for (p, dst) in rows.chunks_exact_mut(fw).enumerate() {
+        let top = &wide[(p * lh + y0) * fw..(p * lh + y0 + 1) * fw];
+        let bottom = &wide[(p * lh + y1) * fw..(p * lh + y1 + 1) * fw];
+        dst.iter_mut().zip(top.iter().zip(bottom)).for_each(|(d, (a, b))| *d = a + (b - a) * t);
+    }
+}
+/// The upper triangle of the symmetric 3×3 colour covariance, in moment-plane order.
+const UPPER: [(usize, usize); 6] = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resample::Resampler;
+
+    fn planes_from(w: usize, h: usize, f: impl Fn(usize, usize, usize) -> f32) -> Planes {
+        let mut data = vec![0.0; 3 * w * h];
+        for c in 0..3 {
+            for y in 0..h {
+                for x in 0..w {
+                    data[c * w * h + y * w + x] = f(c, x, y);
+                }
+            }
+        }
+        Planes { width: w, height: h, data }
+    }
+
+    fn resize(src: &Planes, size: (usize, usize)) -> Planes {
+        let mut r = Resampler::new((src.width, src.height), size);
+        let mut dst = Planes { width: size.0, height: size.1, data: vec![0.0; 3 * size.0 * size.1] };
+        let (ni, no) = (src.width * src.height, size.0 * size.1);
+        for c in 0..3 {
+            r.resample_plane(&src.data[c * ni..(c + 1) * ni], &mut dst.data[c * no..(c + 1) * no]);
+        }
+        dst
+    }
+
+    #[test]
+    fn box_mean_matches_a_direct_sum() {
+        let (w, h) = (7, 5);
+        let src: Vec<f32> = (0..w * h).map(|i| ((i * 37) % 11) as f32).collect();
+        for r in [1, 2, 6] {
+            let mut dst = vec![0.0; w * h];
+            box_mean(&src, &mut dst, &mut Vec::new(), (w, h), r);
+            for y in 0..h {
+                for x in 0..w {
+                    let (mut sum, mut count) = (0.0, 0.0);
+                    for yy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+                        for xx in x.saturating_sub(r)..=(x + r).min(w - 1) {
+                            sum += src[yy * w + xx];
+                            count += 1.0;
+                        }
+                    }
+                    assert!((dst[y * w + x] - sum / count).abs() < 1e-4, "r={r} ({x},{y})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn constant_output_stays_constant() {
+        let full = planes_from(97, 61, |_, x, y| ((x * 13 + y * 7) % 200) as f32);
+        let low = resize(&full, (30, 19));
+        let out_low = planes_from(30, 19, |c, _, _| [10.0, 120.0, 240.0][c]);
+        let mut out = Planes::default();
+        GuidedUpsampler::default().upsample(&low, &out_low, &full, &mut out);
+        for c in 0..3 {
+            let plane = &out.data[c * 97 * 61..(c + 1) * 97 * 61];
+            assert!(plane.iter().all(|v| (v - [10.0, 120.0, 240.0][c]).abs() < 1e-2), "channel {c}");
+        }
+    }
+
+    /// A vertical step edge between two grey levels at a position that falls between
+    /// low-resolution pixels; the "network" darkens the image (an affine map of the input).
+    /// Guided upsampling must restore the edge at full sharpness; bilinear smears it over
+    /// several pixels.
+    #[test]
+    fn step_edge_stays_sharp_where_bilinear_smears_it() {
+        let (fw, fh) = (320, 40);
+        let (lw, lh) = (96, 12);
+        let edge = 161;
+        let full = planes_from(fw, fh, |_, x, _| if x < edge { 40.0 } else { 200.0 });
+        let ideal = |v: f32| 0.8 * v - 10.0;
+        let low = resize(&full, (lw, lh));
+        let mut out_low = low.clone();
+        out_low.data.iter_mut().for_each(|v| *v = ideal(*v));
+
+        let mut guided = Planes::default();
+        GuidedUpsampler::default().upsample(&low, &out_low, &full, &mut guided);
+        let bilinear = resize(&out_low, (fw, fh));
+
+        let row = fh / 2;
+        let profile = |p: &Planes| -> Vec<f32> { (0..fw).map(|x| p.data[row * fw + x]).collect() };
+        let (g, b) = (profile(&guided), profile(&bilinear));
+        let (lo, hi) = (ideal(40.0), ideal(200.0));
+        // Transition width: pixels strictly between 10% and 90% of the step.
+        let width = |p: &[f32]| p.iter().filter(|v| **v > lo + 0.1 * (hi - lo) && **v < lo + 0.9 * (hi - lo)).count();
+        let max_err = |p: &[f32]| {
+            p.iter().enumerate().map(|(x, v)| (v - ideal(full.data[row * fw + x])).abs()).fold(0.0f32, f32::max)
+        };
+        // Gradient energy at the true edge: the squared jump between the two edge pixels.
+        let jump = |p: &[f32]| (p[edge] - p[edge - 1]).powi(2);
+        assert!(width(&g) <= 1, "guided transition {} px: {:?}", width(&g), &g[edge - 5..edge + 5]);
+        assert!(width(&b) >= 3, "bilinear transition only {} px", width(&b));
+        assert!(jump(&g) > 0.8 * (hi - lo).powi(2), "guided edge jump {}", jump(&g).sqrt());
+        assert!(jump(&g) > 4.0 * jump(&b), "guided {} vs bilinear {}", jump(&g).sqrt(), jump(&b).sqrt());
+        assert!(max_err(&g) < 0.25 * max_err(&b), "max error guided {} vs bilinear {}", max_err(&g), max_err(&b));
+    }
+
+    /// An edge between two colours of the same brightness (red | blue), through a "network"
+    /// that permutes and inverts channels: a luma-only guide could not see this edge; the
+    /// colour guide restores it.
+    #[test]
+    fn colour_edge_of_equal_brightness_stays_sharp() {
+        let (fw, fh) = (320, 40);
+        let edge = 161;
+        let red_blue = |_c: usize, x: usize| if x < edge { [250.0, 10.0, 10.0] } else { [10.0, 10.0, 250.0] };
+        let full = planes_from(fw, fh, |c, x, _| red_blue(c, x)[c]);
+        let low = resize(&full, (96, 12));
+        let n = 96 * 12;
+        let out_low = planes_from(96, 12, |c, x, y| 255.0 - low.data[((c + 1) % 3) * n + y * 96 + x]);
+        let mut guided = Planes::default();
+        GuidedUpsampler::default().upsample(&low, &out_low, &full, &mut guided);
+        let bilinear = resize(&out_low, (fw, fh));
+        let err = |p: &Planes| {
+            (0..3 * fw * fh)
+                .map(|i| {
+                    let (c, k) = (i / (fw * fh), i % (fw * fh));
+                    (p.data[i] - (255.0 - full.data[((c + 1) % 3) * fw * fh + k])).abs()
+                })
+                .fold(0.0f32, f32::max)
+        };
+        assert!(err(&guided) < 12.0, "guided max error {}", err(&guided));
+        assert!(err(&bilinear) > 60.0, "bilinear max error only {}", err(&bilinear));
+    }
+}
