@@ -283,6 +283,33 @@ pub fn write_frame(
     }
 }
 
+/// Split view: copies the left half of `original` over `out` (RGB bytes only; alpha and
+/// padding stay as written) and draws a 2-pixel white divider at the middle.
+pub fn split_view(
+    original: &[u8],
+    in_stride: usize,
+    out: &mut [u8],
+    out_stride: usize,
+    layout: PackedLayout,
+    (width, height): (usize, usize),
+) {
+    let ps = layout.pixel_stride;
+    let middle = width / 2;
+    out.par_chunks_mut(out_stride).take(height).enumerate().for_each(|(y, row)| {
+        let src = &original[y * in_stride..][..width * ps];
+        for x in 0..middle.min(width) {
+            for &o in &layout.rgb_offsets {
+                row[x * ps + o] = src[x * ps + o];
+            }
+        }
+        for x in middle.saturating_sub(1)..(middle + 1).min(width) {
+            for &o in &layout.rgb_offsets {
+                row[x * ps + o] = 255;
+            }
+        }
+    });
+}
+
 struct Rows<'a> {
     stylized: &'a Planes,
     original: &'a [u8],

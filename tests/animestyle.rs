@@ -363,3 +363,26 @@ fn guided_upsampling_keeps_a_step_edge_sharper_than_bilinear() {
     assert!(bilinear >= 4, "bilinear: only {bilinear} px in transition");
     assert!(before >= 180 && after <= 60, "guided edge pixels {before} | {after}, want ~195 | ~45");
 }
+
+/// `view=original` passes the frame through; `view=split` shows the original on the left, the
+/// stylized frame on the right and a white divider between them, alpha untouched.
+#[test]
+fn view_original_and_split() {
+    let (w, h) = (64u32, 36u32);
+    let pixel = |x: u32, y: u32| natural(x, y, w, h);
+    let view = |nick: &str| set_enum_props(vec![("view", nick.to_value())]);
+    let (input, original) = stylize(&view("original"), VideoFormat::Rgba, (w, h), pixel);
+    assert_eq!(input, original);
+    let (_, stylized) = stylize(&view("stylized"), VideoFormat::Rgba, (w, h), pixel);
+    assert_ne!(input, stylized);
+    let (input, split) = stylize(&view("split"), VideoFormat::Rgba, (w, h), pixel);
+    for (i, (p, (a, b))) in split.iter().zip(input.iter().zip(&stylized)).enumerate() {
+        let x = i as u32 % w;
+        let want = match x {
+            x if x < w / 2 - 1 => *a,
+            x if x <= w / 2 => [255, 255, 255, a[3]],
+            _ => *b,
+        };
+        assert_eq!(*p, want, "pixel ({x}, {})", i as u32 / w);
+    }
+}

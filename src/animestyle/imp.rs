@@ -37,7 +37,7 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use super::{ExecutionProvider, TensorChannelOrder, TensorLayout, TensorRange, Upsampling};
+use super::{ExecutionProvider, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
 use crate::generator::{Generator, LoadErrorKind, ModelSource, SessionSettings};
 use crate::pixels::{self, PackedFrame, PackedLayout, Planes, RgbSource};
 use crate::providers::Provider;
@@ -54,6 +54,7 @@ const DEFAULT_THREADS: u32 = 0;
 /// -1: the model's recommended size (metadata), else the frame's own size.
 const DEFAULT_INFERENCE_SIZE: i32 = -1;
 const DEFAULT_STRENGTH: f64 = 1.0;
+const DEFAULT_VIEW: View = View::Stylized;
 const DEFAULT_UPSAMPLING: Upsampling = Upsampling::Guided;
 const DEFAULT_TEMPORAL_SMOOTHING: f64 = 0.95;
 const DEFAULT_NOISE_LEVEL: f64 = 6.0;
@@ -101,6 +102,7 @@ struct Settings {
     motion_compensation: bool,
     skip_threshold: f64,
     strength: f64,
+    view: View,
     layout: TensorLayout,
     channel_order: TensorChannelOrder,
     input_range: TensorRange,
@@ -124,6 +126,7 @@ impl Default for Settings {
             motion_compensation: DEFAULT_MOTION_COMPENSATION,
             skip_threshold: DEFAULT_SKIP_THRESHOLD,
             strength: DEFAULT_STRENGTH,
+            view: DEFAULT_VIEW,
             layout: DEFAULT_LAYOUT,
             channel_order: DEFAULT_CHANNEL_ORDER,
             input_range: DEFAULT_RANGE,
@@ -405,6 +408,14 @@ impl ObjectImpl for AnimeStyle {
                     .default_value(DEFAULT_STRENGTH)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("view", DEFAULT_VIEW)
+                    .nick("View")
+                    .blurb(
+                        "What to output: stylized, original (the network is not run) or split (original left, \
+                         stylized right, with a divider) for demos and tuning",
+                    )
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("layout", DEFAULT_LAYOUT)
                     .nick("Tensor layout")
                     .blurb("Override the model's tensor layout (NCHW or NHWC)")
@@ -468,6 +479,7 @@ impl ObjectImpl for AnimeStyle {
             "motion-compensation" => settings.motion_compensation = value.get().expect("type checked upstream"),
             "skip-threshold" => settings.skip_threshold = value.get().expect("type checked upstream"),
             "strength" => settings.strength = value.get().expect("type checked upstream"),
+            "view" => settings.view = value.get().expect("type checked upstream"),
             "layout" => settings.layout = value.get().expect("type checked upstream"),
             "channel-order" => settings.channel_order = value.get().expect("type checked upstream"),
             "input-range" => settings.input_range = value.get().expect("type checked upstream"),
@@ -496,6 +508,7 @@ impl ObjectImpl for AnimeStyle {
             "motion-compensation" => settings.motion_compensation.to_value(),
             "skip-threshold" => settings.skip_threshold.to_value(),
             "strength" => settings.strength.to_value(),
+            "view" => settings.view.to_value(),
             "layout" => settings.layout.to_value(),
             "channel-order" => settings.channel_order.to_value(),
             "input-range" => settings.input_range.to_value(),
@@ -632,11 +645,11 @@ impl VideoFilterImpl for AnimeStyle {
         outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let started = Instant::now();
-        let (strength, inference_size, upsampling, temporal_settings, skip_threshold) = {
+        let (strength, inference_size, upsampling, temporal_settings, skip_threshold, view) = {
             let s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
-            (s.strength as f32, s.inference_size, s.upsampling, s.temporal(), s.skip_threshold as f32)
+            (s.strength as f32, s.inference_size, s.upsampling, s.temporal(), s.skip_threshold as f32, s.view)
         };
-        if strength <= 0.0 {
+        if strength <= 0.0 || view == View::Original {
             // Nothing of the stylized image would show: skip the network.
             inframe.copy(outframe).map_err(|e| {
                 gst::element_imp_error!(self, gst::CoreError::Failed, ("Could not copy frame: {e}"));
@@ -741,6 +754,9 @@ impl VideoFilterImpl for AnimeStyle {
         let stylized: &Planes = stylized;
         let out_data = outframe.plane_data_mut(0).map_err(|_| gst::FlowError::Error)?;
         pixels::write_frame(stylized, in_data, in_stride, out_data, out_stride, layout, strength);
+        if view == View::Split {
+            pixels::split_view(in_data, in_stride, out_data, out_stride, layout, (width, height));
+        }
         drop(state_guard);
 
         let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());

@@ -82,6 +82,19 @@ pub enum Upsampling {
     Bilinear = 1,
 }
 
+/// What the element outputs (`view`): for demos and tuning.
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstAnimeStyleView")]
+pub enum View {
+    #[enum_value(name = "Stylized", nick = "stylized")]
+    Stylized = 0,
+    #[enum_value(name = "Original (the network is not run)", nick = "original")]
+    Original = 1,
+    #[enum_value(name = "Split: original on the left, stylized on the right, with a divider", nick = "split")]
+    Split = 2,
+}
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     gst::Element::register(Some(plugin), "animestyle", gst::Rank::NONE, AnimeStyle::static_type())
 }
