@@ -7,7 +7,8 @@ usage() {
 usage: $(basename "$0") [options] INPUT OUTPUT.mp4
 
 Decodes INPUT (any file GStreamer can decode), stylizes every frame with animestyle and
-writes an H.264 MP4. Every frame is kept, with its timestamp.
+writes an H.264 MP4. Every frame is kept, with its timestamp. The first audio stream, if
+any, is kept too (re-encoded to AAC, timing untouched).
 
 options:
   --model PATH           ONNX generator (default: the model embedded in the plugin)
@@ -39,7 +40,26 @@ outdir=$(dirname -- "$out")
 
 source "$(dirname "$0")/common.sh"
 
+# What the input holds (gst-discoverer-1.0, from gstreamer1.0-plugins-base-apps).
+if ! command -v gst-discoverer-1.0 >/dev/null; then
+  echo "error: gst-discoverer-1.0 not found; install gstreamer1.0-plugins-base-apps (make setup does)" >&2
+  exit 1
+fi
+streams=$(gst-discoverer-1.0 "$in" 2>&1 || true)
+if ! grep -qE '^ +video #' <<<"$streams"; then
+  echo "error: '$in' has no video stream GStreamer can decode:" >&2
+  grep -iE 'error|missing|container|audio' <<<"$streams" | head -5 >&2
+  exit 1
+fi
+audio_branch=""
+if grep -qE '^ +audio #' <<<"$streams"; then
+  audio_branch="d. ! audio/x-raw ! queue max-size-time=3000000000 ! audioconvert ! audioresample ! \
+avenc_aac ! aacparse ! queue ! mux."
+fi
+
 # shellcheck disable=SC2086
-gst-launch-1.0 -e -q filesrc location="$in" ! decodebin ! videoconvert ! \
-  animestyle "${props[@]}" ! $progress videoconvert ! video/x-raw,format=I420 ! \
-  x264enc speed-preset=veryfast ! h264parse ! mp4mux ! filesink location="$out"
+gst-launch-1.0 -e -q filesrc location="$in" ! decodebin name=d \
+  d. ! video/x-raw ! queue ! videoconvert ! animestyle "${props[@]}" ! $progress videoconvert ! \
+  video/x-raw,format=I420 ! x264enc speed-preset=veryfast ! h264parse ! queue ! mux. \
+  $audio_branch \
+  mp4mux name=mux ! filesink location="$out"

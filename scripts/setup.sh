@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  opencv-doc python3-venv unzip
+  gstreamer1.0-plugins-base-apps opencv-doc python3-venv unzip
 )
 
 missing=()

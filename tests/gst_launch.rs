@@ -151,6 +151,23 @@ fn transcode_script_rejects_bad_arguments_clearly() {
     let out = Command::new("bash").arg(&script).args([VTEST, "/nonexistent-dir/x.mp4"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write to '/nonexistent-dir'"));
+    // An input without video.
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("tone.wav");
+    common::run_pipeline(&format!("audiotestsrc num-buffers=20 ! wavenc ! filesink location={}", wav.display()))
+        .unwrap();
+    let out = Command::new("bash")
+        .arg(&script)
+        .args([wav.as_os_str(), dir.path().join("x.mp4").as_os_str()])
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no video stream"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn script(name: &str, args: &[&str]) -> Output {
@@ -196,5 +213,49 @@ fn webcam_and_virtual_camera_pipelines_run_with_stand_ins() {
     assert!(
         text.contains("no v4l2loopback device at /dev/video99") && text.contains("modprobe v4l2loopback"),
         "{text}"
+    );
+}
+
+/// A clip with an audio track (10 s of vtest.avi plus a 440 Hz tone) keeps both streams
+/// through `transcode.sh`, with the same video frame count and duration within one frame.
+#[test]
+fn transcode_script_passes_audio_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("with-audio.mp4");
+    common::run_pipeline(&format!(
+        "filesrc location={VTEST} ! decodebin ! videoconvert ! identity eos-after=100 ! \
+         x264enc speed-preset=ultrafast ! h264parse ! queue ! mux. \
+         audiotestsrc freq=440 num-buffers=430 ! audio/x-raw,rate=44100 ! audioconvert ! avenc_aac ! aacparse ! \
+         queue ! mux. mp4mux name=mux ! filesink location={}",
+        clip.display()
+    ))
+    .expect("test clip written");
+    let out_path = dir.path().join("anime.mp4");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/transcode.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["--quiet".as_ref(), clip.as_os_str(), out_path.as_os_str()])
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .env("GST_REGISTRY", dir.path().join("registry.bin"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "transcode.sh failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let streams = Command::new("gst-discoverer-1.0").arg(&out_path).output().unwrap();
+    let streams = String::from_utf8_lossy(&streams.stdout);
+    assert!(streams.contains("audio #") && streams.contains("video #"), "{streams}");
+    let video = |p: &Path| {
+        format!("filesrc location={} ! qtdemux ! video/x-h264 ! h264parse ! fakesink name=sink", p.display())
+    };
+    let audio =
+        |p: &Path| format!("filesrc location={} ! qtdemux ! audio/mpeg ! aacparse ! fakesink name=sink", p.display());
+    let ((frames_in, dur_in), (frames_out, dur_out)) = (count_frames(&video(&clip)), count_frames(&video(&out_path)));
+    assert_eq!(frames_in, 100);
+    assert_eq!(frames_out, frames_in, "every video frame is kept");
+    let one_frame = gst::ClockTime::from_mseconds(101).nseconds();
+    assert!(dur_in.unwrap().nseconds().abs_diff(dur_out.unwrap().nseconds()) <= one_frame, "{dur_in:?} vs {dur_out:?}");
+    let ((_, audio_in), (_, audio_out)) = (count_frames(&audio(&clip)), count_frames(&audio(&out_path)));
+    assert!(
+        audio_in.unwrap().nseconds().abs_diff(audio_out.unwrap().nseconds()) <= one_frame,
+        "audio {audio_in:?} vs {audio_out:?}"
     );
 }
