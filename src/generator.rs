@@ -55,6 +55,7 @@ pub struct SessionSettings {
     pub threads: usize,
     pub provider: providers::Request,
     pub provider_strict: bool,
+    pub gpu: providers::GpuOptions,
     pub overrides: ContractOverrides,
 }
 
@@ -139,7 +140,7 @@ fn describe(session: &Session) -> Result<ModelDescription, String> {
     })
 }
 
-fn register(builder: &mut SessionBuilder, provider: Provider) -> Result<(), String> {
+fn register(builder: &mut SessionBuilder, provider: Provider, gpu: &providers::GpuOptions) -> Result<(), String> {
     let available = match provider {
         Provider::Cpu => return Ok(()),
         Provider::Cuda => ort::ep::CUDA::is_available(),
@@ -151,8 +152,14 @@ fn register(builder: &mut SessionBuilder, provider: Provider) -> Result<(), Stri
     }
     let result = match provider {
         Provider::Cpu => Ok(()),
-        Provider::Cuda => ort::ep::CUDA::default().register(builder),
-        Provider::TensorRt => ort::ep::TensorRT::default().register(builder),
+        Provider::Cuda => ort::ep::CUDA::default().with_device_id(gpu.device_id).register(builder),
+        Provider::TensorRt => {
+            let mut trt = ort::ep::TensorRT::default().with_device_id(gpu.device_id).with_fp16(gpu.tensorrt_fp16);
+            if let Some(dir) = &gpu.tensorrt_engine_cache {
+                trt = trt.with_engine_cache(true).with_engine_cache_path(dir.display());
+            }
+            trt.register(builder)
+        }
         Provider::OpenVino => ort::ep::OpenVINO::default().register(builder),
     };
     result.map_err(|e| e.to_string())
@@ -181,9 +188,10 @@ impl Generator {
                 // Spinning threads would compete with pre/post on the same cores for no gain.
                 .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
                 .map_err(|e| load_error(LoadErrorKind::Runtime, format!("could not configure ONNX Runtime: {e}")))?;
-            let selection =
-                providers::select(settings.provider, settings.provider_strict, |p| register(&mut builder, p))
-                    .map_err(|e| load_error(LoadErrorKind::Provider, e))?;
+            let selection = providers::select(settings.provider, settings.provider_strict, |p| {
+                register(&mut builder, p, &settings.gpu)
+            })
+            .map_err(|e| load_error(LoadErrorKind::Provider, e))?;
             let session = builder.commit_from_memory(bytes).map_err(|e| {
                 load_error(
                     LoadErrorKind::NotOnnx,

@@ -39,6 +39,24 @@ impl fmt::Display for Provider {
     }
 }
 
+/// Options of the GPU providers (`device-id`, `tensorrt-fp16`, `tensorrt-engine-cache`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpuOptions {
+    /// CUDA / TensorRT device index.
+    pub device_id: i32,
+    /// TensorRT: build fp16 engines (about twice as fast on GPUs with tensor cores).
+    pub tensorrt_fp16: bool,
+    /// TensorRT: where built engines are cached, so only the first start per input size pays the
+    /// minutes-long engine build; `None` = no cache.
+    pub tensorrt_engine_cache: Option<std::path::PathBuf>,
+}
+
+impl Default for GpuOptions {
+    fn default() -> Self {
+        GpuOptions { device_id: 0, tensorrt_fp16: true, tensorrt_engine_cache: None }
+    }
+}
+
 /// What the user asked for: one provider, or `None` for automatic selection.
 pub type Request = Option<Provider>;
 

@@ -386,3 +386,31 @@ fn view_original_and_split() {
         assert_eq!(*p, want, "pixel ({x}, {})", i as u32 / w);
     }
 }
+
+/// At start the element posts which provider it got (and why others were not used) on the
+/// bus: here CUDA is asked for on a machine without it, so the message says cpu and why.
+#[test]
+fn start_message_names_the_provider_in_use() {
+    init();
+    let pipeline =
+        gst::parse::launch("videotestsrc num-buffers=2 ! video/x-raw,width=64,height=48 ! videoconvert ! animestyle execution-provider=cuda ! fakesink")
+            .unwrap();
+    let bus = pipeline.bus().unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut started = None;
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
+        match msg.view() {
+            gst::MessageView::Element(e) if e.structure().is_some_and(|s| s.name() == "animestyle-started") => {
+                started = e.structure().map(|s| s.to_owned());
+            }
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => panic!("{}", e.error()),
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    let s = started.expect("an animestyle-started message");
+    assert_eq!(s.get::<String>("execution-provider").unwrap(), "cpu", "{s}");
+    assert!(s.get::<String>("rejected-providers").unwrap().contains("cuda"), "{s}");
+    assert!(s.get::<String>("model").unwrap().contains("animestyle-cel.onnx"), "{s}");
+}
