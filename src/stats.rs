@@ -34,6 +34,8 @@ pub struct Snapshot {
     pub upsampling_mean_ms: f64,
     /// Time the element spent on a frame, inference included.
     pub processing_mean_ms: f64,
+    /// 95th percentile of it: the latency the element reports.
+    pub processing_p95_ms: f64,
     /// Frames leaving the element per second of wall time, first to last frame.
     pub fps: f64,
 }
@@ -97,6 +99,7 @@ impl Stats {
             inference_p95_ms: p95(&self.inference_ms),
             upsampling_mean_ms: mean(&self.upsampling_ms),
             processing_mean_ms: mean(&self.processing_ms),
+            processing_p95_ms: p95(&self.processing_ms),
             fps,
         }
     }

@@ -414,3 +414,44 @@ fn start_message_names_the_provider_in_use() {
     assert!(s.get::<String>("rejected-providers").unwrap().contains("cuda"), "{s}");
     assert!(s.get::<String>("model").unwrap().contains("animestyle-cel.onnx"), "{s}");
 }
+
+/// In a live pipeline the element answers the LATENCY query with upstream's latency plus its
+/// own measured processing time, and posts a LATENCY message once it has measured it.
+#[test]
+fn latency_query_adds_the_measured_processing_time() {
+    init();
+    let pipeline = gst::parse::launch(
+        "videotestsrc is-live=true num-buffers=40 pattern=ball ! video/x-raw,width=320,height=180,framerate=30/1 ! \
+         videoconvert ! animestyle name=style ! fakesink sync=false",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let style = pipeline.by_name("style").unwrap();
+    let bus = pipeline.bus().unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut latency_messages = 0;
+    let mut answer = None;
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(60)) {
+        match msg.view() {
+            gst::MessageView::Latency(..) if msg.src().is_some_and(|s| s == &style) => {
+                latency_messages += 1;
+                let mut q = gst::query::Latency::new();
+                assert!(style.static_pad("src").unwrap().query(&mut q));
+                answer = Some(q.result());
+            }
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => panic!("{}", e.error()),
+            _ => {}
+        }
+    }
+    let stats = style.property::<gst::Structure>("stats");
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(latency_messages >= 1, "a LATENCY message once measured");
+    let (live, min, _) = answer.unwrap();
+    assert!(live);
+    let frame = gst::ClockTime::from_mseconds(33);
+    let ours = min.checked_sub(frame).expect("upstream's one frame is included");
+    let mean_ms = stats.get::<f64>("processing-mean-ms").unwrap();
+    assert!(ours.nseconds() > 0 && ours.mseconds() as f64 >= 0.3 * mean_ms, "ours {ours}, mean {mean_ms} ms");
+}

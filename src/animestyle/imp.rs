@@ -251,6 +251,21 @@ struct State {
 }
 
 impl AnimeStyle {
+    /// Reports the measured latency once warmed up, and again when it grows by a quarter.
+    fn update_latency(&self, frames: u64, p95_ms: f64) {
+        use std::sync::atomic::Ordering;
+        if frames < LATENCY_WARMUP_FRAMES {
+            return;
+        }
+        let measured = (p95_ms * 1e6) as u64;
+        let reported = self.reported_latency_ns.load(Ordering::Relaxed);
+        if reported == 0 || measured > reported + reported / 4 {
+            self.reported_latency_ns.store(measured, Ordering::Relaxed);
+            gst::info!(CAT, imp = self, "processing latency now {:.1} ms (p95)", p95_ms);
+            let _ = self.obj().post_message(gst::message::Latency::builder().src(&*self.obj()).build());
+        }
+    }
+
     fn reset_history(&self, why: &str) {
         if let Some(state) = self.state.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
             gst::debug!(CAT, imp = self, "{why}: temporal history reset");
@@ -259,8 +274,14 @@ impl AnimeStyle {
     }
 }
 
+/// Frames measured before the element first reports its own latency.
+const LATENCY_WARMUP_FRAMES: u64 = 5;
+
 #[derive(Default)]
 pub struct AnimeStyle {
+    /// The processing latency last reported (ns; 0 = not measured yet). A LATENCY message is
+    /// posted when the measured p95 outgrows it by a quarter, so live pipelines re-query.
+    reported_latency_ns: std::sync::atomic::AtomicU64,
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
     /// Kept apart from `state` so reading `stats` never waits for an inference.
@@ -604,6 +625,7 @@ impl BaseTransformImpl for AnimeStyle {
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
+        self.reported_latency_ns.store(0, std::sync::atomic::Ordering::Relaxed);
         let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let source = ModelSource::from_property(&settings.model);
         let generator = Generator::load(&source, &settings.session_settings()).map_err(|e| {
@@ -670,6 +692,26 @@ impl BaseTransformImpl for AnimeStyle {
         }
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(State { generator, buffers: Buffers::default() });
         Ok(())
+    }
+
+    /// Adds this element's processing time (p95 of the measured per-frame time, inference
+    /// included) to upstream's latency: frames leave that much later than they arrive.
+    fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
+        if direction == gst::PadDirection::Src
+            && let gst::QueryViewMut::Latency(q) = query.view_mut()
+        {
+            let mut upstream = gst::query::Latency::new();
+            if !self.obj().sink_pad().peer_query(&mut upstream) {
+                return false;
+            }
+            let (live, min, max) = upstream.result();
+            let ours =
+                gst::ClockTime::from_nseconds(self.reported_latency_ns.load(std::sync::atomic::Ordering::Relaxed));
+            gst::debug!(CAT, imp = self, "latency: upstream {min} (live {live}), ours {ours}");
+            q.set(live, min + ours, max.map(|m| m + ours));
+            return true;
+        }
+        BaseTransformImplExt::parent_query(self, direction, query)
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
@@ -828,7 +870,9 @@ impl VideoFilterImpl for AnimeStyle {
         if skip {
             stats.record_skipped();
         }
+        let snap = stats.snapshot();
         drop(stats);
+        self.update_latency(snap.frames, snap.processing_p95_ms);
         gst::trace!(
             CAT,
             imp = self,
