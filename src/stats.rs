@@ -86,6 +86,14 @@ impl Stats {
         self.skipped += 1;
     }
 
+    /// p95 of the per-frame time, leaving out the stream's first `warmup` frames while they
+    /// are still in the window (ONNX Runtime's first runs allocate and are several times slower).
+    pub fn processing_p95_after(&self, warmup: usize) -> f64 {
+        let seen_all = self.frames as usize <= WINDOW;
+        let skip = if seen_all { warmup.min(self.processing_ms.len()) } else { 0 };
+        p95(&self.processing_ms.iter().skip(skip).copied().collect())
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let fps = match (self.first_frame, self.last_frame) {
             (Some(a), Some(b)) if self.frames > 1 && b > a => (self.frames - 1) as f64 / (b - a).as_secs_f64(),
@@ -136,6 +144,18 @@ mod tests {
         }
         assert_eq!(s.snapshot().inference_mean_ms, 10.0);
         assert_eq!(s.snapshot().frames, 2 * WINDOW as u64);
+    }
+
+    #[test]
+    fn latency_p95_leaves_out_warm_up_frames() {
+        let mut s = Stats::default();
+        s.record_frame(300.0, Some(290.0), None);
+        s.record_frame(250.0, Some(240.0), None);
+        for _ in 0..20 {
+            s.record_frame(30.0, Some(20.0), None);
+        }
+        assert_eq!(s.processing_p95_after(2), 30.0);
+        assert!(s.snapshot().processing_p95_ms > 200.0);
     }
 
     #[test]

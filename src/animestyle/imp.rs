@@ -274,8 +274,10 @@ impl AnimeStyle {
     }
 }
 
-/// Frames measured before the element first reports its own latency.
-const LATENCY_WARMUP_FRAMES: u64 = 5;
+/// Frames measured before the element first reports its own latency, and how many of the
+/// first ones are left out of it (ONNX Runtime's first runs are several times slower).
+const LATENCY_WARMUP_FRAMES: u64 = 10;
+const LATENCY_IGNORED_FRAMES: usize = 3;
 
 #[derive(Default)]
 pub struct AnimeStyle {
@@ -870,9 +872,9 @@ impl VideoFilterImpl for AnimeStyle {
         if skip {
             stats.record_skipped();
         }
-        let snap = stats.snapshot();
+        let (frames, p95) = (stats.snapshot().frames, stats.processing_p95_after(LATENCY_IGNORED_FRAMES));
         drop(stats);
-        self.update_latency(snap.frames, snap.processing_p95_ms);
+        self.update_latency(frames, p95);
         gst::trace!(
             CAT,
             imp = self,
