@@ -229,15 +229,18 @@ fn webcam_and_virtual_camera_pipelines_run_with_stand_ins() {
     );
 }
 
-/// A clip with an audio track (10 s of vtest.avi as Motion-JPEG plus a 440 Hz PCM tone, in
-/// Matroska: intra-only video and raw audio, so the clip's own timing is exact) keeps both
-/// streams through `transcode.sh`, with the same video frame count and duration within one frame.
+/// A clip with an audio track (10 s of a moving test pattern as Motion-JPEG plus a 440 Hz PCM
+/// tone, in Matroska) keeps both streams through `transcode.sh`, with the same video frame
+/// count and duration within one frame. (Real footage is covered by the vtest.avi test above;
+/// cutting vtest.avi to 100 frames with `identity eos-after` gave the clip itself irregular
+/// timestamps about one run in three under load, so this clip is generated.)
 #[test]
 fn transcode_script_passes_audio_through() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("with-audio.mkv");
     common::run_pipeline(&format!(
-        "filesrc location={VTEST} ! decodebin ! videoconvert ! identity eos-after=100 ! jpegenc ! queue ! mux. \
+        "videotestsrc num-buffers=100 pattern=smpte horizontal-speed=4 ! \
+         video/x-raw,width=320,height=240,framerate=10/1 ! jpegenc ! queue ! mux. \
          audiotestsrc freq=440 num-buffers=100 samplesperbuffer=4410 ! audio/x-raw,rate=44100,channels=2 ! queue ! \
          mux. matroskamux name=mux ! filesink location={}",
         clip.display()
