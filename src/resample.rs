@@ -6,6 +6,8 @@
 
 use rayon::prelude::*;
 
+use crate::pixels::Planes;
+
 /// Filter taps for one axis: output `i` reads `weights[i * taps..][..count[i]]` starting at
 /// input `start[i]`.
 #[derive(Debug, Clone)]
@@ -81,6 +83,18 @@ impl Resampler {
 
     pub fn out_size(&self) -> (usize, usize) {
         self.out_size
+    }
+
+    /// Resamples the three planes of `src` (which must be `in_size`) into `dst`, resized to
+    /// `out_size`.
+    pub fn resample_planes(&mut self, src: &Planes, dst: &mut Planes) {
+        assert_eq!((src.width, src.height), self.in_size);
+        let (ow, oh) = self.out_size;
+        dst.resize(ow, oh);
+        let (n_in, n_out) = (src.width * src.height, ow * oh);
+        for c in 0..3 {
+            self.resample_plane(&src.data[c * n_in..(c + 1) * n_in], &mut dst.data[c * n_out..(c + 1) * n_out]);
+        }
     }
 
     /// Resamples one plane (`in_size.0 * in_size.1` values) into `dst` (`out_size` values).

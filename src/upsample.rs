@@ -423,12 +423,8 @@ mod tests {
     }
 
     fn resize(src: &Planes, size: (usize, usize)) -> Planes {
-        let mut r = Resampler::new((src.width, src.height), size);
-        let mut dst = Planes { width: size.0, height: size.1, data: vec![0.0; 3 * size.0 * size.1] };
-        let (ni, no) = (src.width * src.height, size.0 * size.1);
-        for c in 0..3 {
-            r.resample_plane(&src.data[c * ni..(c + 1) * ni], &mut dst.data[c * no..(c + 1) * no]);
-        }
+        let mut dst = Planes::default();
+        Resampler::new((src.width, src.height), size).resample_planes(src, &mut dst);
         dst
     }
 

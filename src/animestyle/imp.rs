@@ -236,13 +236,7 @@ fn resampler(slot: &mut Option<Resampler>, from: (usize, usize), to: (usize, usi
 }
 
 fn resample(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
-    let r = resampler(slot, (src.width, src.height), size);
-    dst.resize(size.0, size.1);
-    let n_in = src.width * src.height;
-    let n_out = size.0 * size.1;
-    for c in 0..3 {
-        r.resample_plane(&src.data[c * n_in..(c + 1) * n_in], &mut dst.data[c * n_out..(c + 1) * n_out]);
-    }
+    resampler(slot, (src.width, src.height), size).resample_planes(src, dst);
 }
 
 struct State {

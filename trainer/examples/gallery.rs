@@ -76,13 +76,8 @@ fn to_image(p: &Planes) -> RgbImage {
 }
 
 fn resample(src: &Planes, size: (usize, usize)) -> Planes {
-    let mut r = Resampler::new((src.width, src.height), size);
     let mut dst = Planes::default();
-    dst.resize(size.0, size.1);
-    let (ni, no) = (src.width * src.height, size.0 * size.1);
-    for c in 0..3 {
-        r.resample_plane(&src.data[c * ni..(c + 1) * ni], &mut dst.data[c * no..(c + 1) * no]);
-    }
+    Resampler::new((src.width, src.height), size).resample_planes(src, &mut dst);
     dst
 }
 
