@@ -23,10 +23,12 @@ demo: build
 test: build
 	GST_REGISTRY=$$(mktemp -d)/registry.bin $(CARGO) test --release $(CARGO_FLAGS) --workspace
 
-# Element speed (fps, time shares) and temporal stability (flicker, warping error).
+# Element speed (fps, time shares), temporal stability (flicker, warping error) and live
+# latency per real-time policy.
 bench: build
 	$(CARGO) bench $(CARGO_FLAGS) -p gst-plugin-animestyle --bench element
 	$(CARGO) bench $(CARGO_FLAGS) -p gst-plugin-animestyle --bench temporal
+	$(CARGO) bench $(CARGO_FLAGS) -p gst-plugin-animestyle --bench latency
 
 # Open-licence training photos into data/; the bundled model from scratch (~1.5 h on 2 cores);
 # docs/gallery.png and the quality table.

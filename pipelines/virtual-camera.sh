@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Webcam → animestyle → a v4l2loopback device that OBS, Zoom and browsers see as a camera.
 set -euo pipefail
+source "$(dirname "$0")/live-options.sh"
 
 usage() {
   cat <<USAGE
@@ -16,36 +17,25 @@ exclusive_caps=1 makes Chrome/Zoom list the device; OBS lists it either way (add
 options:
   --device PATH          real camera (default /dev/video0)
   --output PATH          v4l2loopback device (default /dev/video10)
-  --size WxH             output size (default 1280x720)
-  --fps N                output frame rate (default 30)
-  --model PATH           ONNX generator (default: the model embedded in the plugin)
-  --view V               stylized | original | split (default stylized)
   --test-source          use a test pattern instead of a camera (no camera needed)
-  --print                print the gst-launch pipeline instead of running it
   -h, --help             this help
 
 The output is YUY2 (4:2:2), the format browsers, Zoom and OBS all accept from a camera.
 USAGE
 }
 
-device=/dev/video0; output=/dev/video10; size=1280x720; fps=30; props=(); print=0; test_source=0
+device=/dev/video0; output=/dev/video10; test_source=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device="$2"; shift 2 ;;
     --output) output="$2"; shift 2 ;;
-    --size) size="$2"; shift 2 ;;
-    --fps) fps="$2"; shift 2 ;;
-    --model) props+=("model=$2"); shift 2 ;;
-    --view) props+=("view=$2"); shift 2 ;;
     --test-source) test_source=1; shift ;;
-    --print) print=1; shift ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "error: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) if live_option "$@"; then shift "$consumed"; else
+         echo "error: unknown option $1" >&2; usage >&2; exit 2; fi ;;
   esac
 done
-[[ "$size" =~ ^[0-9]+x[0-9]+$ ]] || { echo "error: --size must look like 1280x720, not '$size'" >&2; exit 2; }
-[[ "$fps" =~ ^[0-9]+$ ]] || { echo "error: --fps must be a whole number, not '$fps'" >&2; exit 2; }
-width=${size%x*}; height=${size#*x}
+check_live_options
 
 if [ "$test_source" = 1 ]; then
   source_part="videotestsrc is-live=true pattern=ball"

@@ -1,12 +1,14 @@
 //! GStreamer plugin `animestyle`: real-time anime stylization of video with an ONNX generator.
 //!
 //! The frame path is split into small modules that know nothing about GStreamer
-//! ([`pixels`], [`resample`], [`upsample`], [`generator`], [`providers`], [`runtime`], [`stats`]); the
+//! ([`pixels`], [`resample`], [`upsample`], [`temporal`], [`generator`], [`engine`], [`worker`],
+//! [`providers`], [`runtime`], [`stats`]); the
 //! element in [`animestyle`] wires them together and owns settings and state.
 
 use gst::glib;
 
 pub mod animestyle;
+pub mod engine;
 pub mod generator;
 pub mod metrics;
 pub mod pixels;
@@ -16,6 +18,7 @@ pub mod runtime;
 pub mod stats;
 pub mod temporal;
 pub mod upsample;
+pub mod worker;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     animestyle::register(plugin)

@@ -66,6 +66,14 @@ pub struct Resampler {
 }
 
 impl Resampler {
+    /// The resampler in `slot` for `from → to`, rebuilt only when the sizes change.
+    pub fn cached(slot: &mut Option<Resampler>, from: (usize, usize), to: (usize, usize)) -> &mut Resampler {
+        if slot.as_ref().is_none_or(|r| r.in_size() != from || r.out_size() != to) {
+            *slot = Some(Resampler::new(from, to));
+        }
+        slot.as_mut().expect("set above")
+    }
+
     pub fn new(in_size: (usize, usize), out_size: (usize, usize)) -> Self {
         assert!(in_size.0 > 0 && in_size.1 > 0 && out_size.0 > 0 && out_size.1 > 0);
         Resampler {

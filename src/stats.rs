@@ -11,6 +11,9 @@ pub struct Stats {
     frames: u64,
     dropped: u64,
     skipped: u64,
+    reused: u64,
+    /// Frames in `processing_ms` recorded since the latency was last re-measured.
+    latency_frames: u64,
     inference_ms: VecDeque<f64>,
     upsampling_ms: VecDeque<f64>,
     processing_ms: VecDeque<f64>,
@@ -18,6 +21,8 @@ pub struct Stats {
     last_frame: Option<Instant>,
     pub execution_provider: String,
     pub model: String,
+    /// The real-time policy in effect (`auto` resolved).
+    pub realtime_policy: String,
 }
 
 /// A copy of the figures at one moment.
@@ -27,6 +32,9 @@ pub struct Snapshot {
     pub dropped: u64,
     /// Frames that reused the last stylization (nothing changed; no inference).
     pub skipped: u64,
+    /// `latest` policy: frames whose own stylization was not ready in time, so the most recent
+    /// one was reused (guided by the frame itself and blended by the temporal filter).
+    pub reused: u64,
     /// ONNX Runtime's own time per inference (tensor packing excluded).
     pub inference_mean_ms: f64,
     pub inference_p95_ms: f64,
@@ -69,6 +77,7 @@ impl Stats {
         self.first_frame.get_or_insert(now);
         self.last_frame = Some(now);
         self.frames += 1;
+        self.latency_frames += 1;
         push_window(&mut self.processing_ms, processing_ms);
         if let Some(ms) = inference_ms {
             push_window(&mut self.inference_ms, ms);
@@ -86,10 +95,26 @@ impl Stats {
         self.skipped += 1;
     }
 
+    pub fn record_reused(&mut self) {
+        self.reused += 1;
+    }
+
+    /// Starts measuring the per-frame time afresh (the real-time policy changed, so the old
+    /// times say nothing about the latency now).
+    pub fn restart_latency_window(&mut self) {
+        self.processing_ms.clear();
+        self.latency_frames = 0;
+    }
+
+    /// Frames measured since the latency window was (re)started.
+    pub fn latency_frames(&self) -> u64 {
+        self.latency_frames
+    }
+
     /// p95 of the per-frame time, leaving out the stream's first `warmup` frames while they
     /// are still in the window (ONNX Runtime's first runs allocate and are several times slower).
     pub fn processing_p95_after(&self, warmup: usize) -> f64 {
-        let seen_all = self.frames as usize <= WINDOW;
+        let seen_all = self.latency_frames as usize <= WINDOW;
         let skip = if seen_all { warmup.min(self.processing_ms.len()) } else { 0 };
         p95(&self.processing_ms.iter().skip(skip).copied().collect())
     }
@@ -103,6 +128,7 @@ impl Stats {
             frames: self.frames,
             dropped: self.dropped,
             skipped: self.skipped,
+            reused: self.reused,
             inference_mean_ms: mean(&self.inference_ms),
             inference_p95_ms: p95(&self.inference_ms),
             upsampling_mean_ms: mean(&self.upsampling_ms),
@@ -156,6 +182,23 @@ mod tests {
         }
         assert_eq!(s.processing_p95_after(2), 30.0);
         assert!(s.snapshot().processing_p95_ms > 200.0);
+    }
+
+    #[test]
+    fn restarting_the_latency_window_forgets_earlier_times() {
+        let mut s = Stats::default();
+        for _ in 0..20 {
+            s.record_frame(200.0, Some(190.0), None);
+        }
+        s.restart_latency_window();
+        assert_eq!(s.latency_frames(), 0);
+        for _ in 0..20 {
+            s.record_frame(20.0, None, None);
+        }
+        s.record_reused();
+        assert_eq!(s.latency_frames(), 20);
+        assert_eq!(s.processing_p95_after(3), 20.0);
+        assert_eq!((s.snapshot().frames, s.snapshot().reused), (40, 1));
     }
 
     #[test]

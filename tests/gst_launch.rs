@@ -188,7 +188,7 @@ fn script(name: &str, args: &[&str]) -> Output {
     Command::new("bash").arg(&path).args(args).output().unwrap()
 }
 
-/// The live scripts' pipelines, with the camera replaced by a 30-frame test source and the
+/// The live scripts' pipelines, with the camera replaced by a live 30-frame test source and the
 /// window / v4l2loopback device by a fakesink (no camera or loopback module here), run to EOS
 /// through the built plugin; and their argument errors.
 #[test]
@@ -201,11 +201,14 @@ fn webcam_and_virtual_camera_pipelines_run_with_stand_ins() {
     ] {
         let help = script(name, &["--help"]);
         assert!(help.status.success() && String::from_utf8_lossy(&help.stdout).contains("--device"), "{name} --help");
-        let printed = script(name, &["--size", "320x180", "--fps", "15", "--view", "split", "--print"]);
+        let printed =
+            script(name, &["--size", "320x180", "--fps", "15", "--view", "split", "--policy", "latest", "--print"]);
         let pipeline = String::from_utf8_lossy(&printed.stdout).trim().to_string();
         assert!(pipeline.contains(camera) && pipeline.contains(sink), "{name}: {pipeline}");
         assert!(pipeline.contains("width=320,height=180") && pipeline.contains("view=split"), "{name}: {pipeline}");
-        let stand_in = pipeline.replace(camera, "videotestsrc num-buffers=30").replace(sink, "fakesink name=out");
+        assert!(pipeline.contains("realtime-policy=latest"), "{name}: {pipeline}");
+        let stand_in =
+            pipeline.replace(camera, "videotestsrc is-live=true num-buffers=30").replace(sink, "fakesink name=out");
         let args: Vec<&str> = std::iter::once("-q").chain(stand_in.split_whitespace()).collect();
         let out = gst_tool("gst-launch-1.0", &args, &registry);
         assert!(out.status.success(), "{name}: {stand_in}\n{}", String::from_utf8_lossy(&out.stderr));

@@ -6,6 +6,8 @@
 //!   metadata). The pixel-level behaviour is the same for every variant, so a test can run one
 //!   frame through each and expect the same output; because channels are permuted, reading an
 //!   RGB tensor as BGR (or using the wrong range) gives visibly wrong pixels.
+//! - [`flat_colour`]: one flat colour for any input, optionally slow (for real-time policies and
+//!   hot-swapping).
 //! - Broken models for error paths: [`rank3_input`], [`one_channel`], [`int64_input`],
 //!   [`fails_at_run`] and [`not_onnx`].
 //!
@@ -276,6 +278,52 @@ pub fn fails_at_run() -> Vec<u8> {
 /// Bytes that are not an ONNX model (nor any protobuf message).
 pub fn not_onnx() -> Vec<u8> {
     b"this is not an ONNX model, just some text\n".to_vec()
+}
+
+/// A generator that returns one flat colour `rgb` for any input, after `work` 3×3
+/// convolutions of 64 channels whose result it then ignores (they run on the image tiled 4×4,
+/// and the last convolution's weights are nearly zero and its bias is the colour). ONNX Runtime
+/// still runs every layer, so `work` sets how slow it is: a stand-in for a model slower than
+/// the camera (about 12 ms per layer at a 96×54 network size on this project's 2-core CI
+/// machine). NCHW float `[-1, 1]` RGB, dynamic size, with contract metadata.
+///
+/// The flat output survives upsampling and smoothing unchanged, so every output pixel of a
+/// frame that went through the model is `rgb` (±1), whatever the frame showed.
+pub fn flat_colour(rgb: [u8; 3], work: usize) -> Vec<u8> {
+    const TILES: i64 = 4;
+    let dims = nchw_dynamic(3);
+    let mut g = GraphBuilder::new("flat-colour");
+    g.doc("animestyle test fixture: a flat colour, after `work` ignored 64-channel convolutions");
+    g.input(INPUT_NAME, DataType::Float, &dims);
+    let mut x = INPUT_NAME.to_string();
+    let mut channels = 3i64;
+    let mut stride = 1;
+    if work > 0 {
+        let repeats = g.const_i64(&[4], &[1, 1, TILES, TILES]);
+        x = g.op("Tile", &[&x, &repeats], vec![]);
+        stride = TILES;
+    }
+    for _ in 0..work {
+        let n = (64 * channels * 9) as usize;
+        // Each output is about the mean of its inputs, so activations stay in [0, 1].
+        let w = g.const_f32(&[64, channels, 3, 3], &vec![1.0 / (channels * 9) as f32; n]);
+        let b = g.const_f32(&[64], &[0.0; 64]);
+        let conv = g.op("Conv", &[&x, &w, &b], vec![attr::ints("pads", &[1, 1, 1, 1])]);
+        x = g.op("Relu", &[&conv], vec![]);
+        channels = 64;
+    }
+    // Nearly zero rather than zero, so no optimiser can prove the convolutions unused; the
+    // output moves by at most 64e-6 of the range. The stride undoes the tiling.
+    let last = if work > 0 { 1e-6 } else { 0.0 };
+    let w = g.const_f32(&[3, channels, 1, 1], &vec![last; 3 * channels as usize]);
+    let colour: Vec<f32> = rgb.iter().map(|&v| v as f32 / 127.5 - 1.0).collect();
+    let b = g.const_f32(&[3], &colour);
+    let y = g.op("Conv", &[&x, &w, &b], vec![attr::ints("strides", &[stride, stride])]);
+    g.node("Identity", &[&y], &[OUTPUT_NAME], vec![]);
+    g.output(OUTPUT_NAME, DataType::Float, &dims);
+    let contract = ModelContract::float_nchw_rgb(1, "flat-colour");
+    g.metadata_all(contract.to_metadata());
+    g.to_bytes()
 }
 
 /// A plain convolutional image-to-image net of generator-like cost, with deterministic

@@ -22,29 +22,47 @@
 //!     animestyle model=AnimeGANv3.onnx layout=nhwc size-multiple=8 ! videoconvert ! autovideosink
 //! ```
 //!
+//! `realtime-policy` decides what happens when stylization is slower than the frames arrive:
+//! `every-frame` stylizes each frame and lets upstream wait (files), `drop` drops the frames
+//! the sink reports late (QoS), and `latest` runs the network on a worker thread on the newest
+//! frame while every frame leaves on time, reusing the latest stylization when the next one is
+//! not ready. The default, `auto`, picks `latest` for live sources and `every-frame` otherwise:
+//!
+//! ```text
+//! gst-launch-1.0 v4l2src ! videoconvert ! animestyle ! videoconvert ! autovideosink
+//! ```
+//!
+//! Setting `model` while playing loads the new model on a background thread and switches to it
+//! between two frames; a model that cannot be loaded leaves the running one in place and posts
+//! a warning.
+//!
 //! ONNX Runtime is loaded when the element starts (not when the plugin loads), from the
 //! `ort-library` property, `ORT_DYLIB_PATH`, or well-known locations; a missing library is
 //! an element error that says how to install it.
 
-use std::sync::{LazyLock, Mutex};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use animestyle_model::{ChannelOrder, ContractOverrides, Layout, ValueRange};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+use gst_base::prelude::*;
 use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use super::{ExecutionProvider, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
-use crate::generator::{Generator, LoadErrorKind, ModelSource, SessionSettings};
+use super::{ExecutionProvider, RealtimePolicy, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
+use crate::engine::{self, Engine};
+use crate::generator::{Generator, LoadError, LoadErrorKind, ModelSource, SessionSettings};
 use crate::pixels::{self, PackedFrame, PackedLayout, Planes, RgbSource};
 use crate::providers::Provider;
 use crate::resample::Resampler;
 use crate::stats::Stats;
 use crate::temporal::{self, Outcome, TemporalFilter, TemporalSettings};
 use crate::upsample::GuidedUpsampler;
+use crate::worker::{InferenceWorker, Job, Stylization};
 
 const DEFAULT_MODEL: &str = "";
 const DEFAULT_ORT_LIBRARY: &str = "";
@@ -58,6 +76,7 @@ const DEFAULT_TENSORRT_ENGINE_CACHE: &str = "";
 const DEFAULT_INFERENCE_SIZE: i32 = -1;
 const DEFAULT_STRENGTH: f64 = 1.0;
 const DEFAULT_VIEW: View = View::Stylized;
+const DEFAULT_REALTIME_POLICY: RealtimePolicy = RealtimePolicy::Auto;
 const DEFAULT_UPSAMPLING: Upsampling = Upsampling::Guided;
 const DEFAULT_TEMPORAL_SMOOTHING: f64 = 0.95;
 const DEFAULT_NOISE_LEVEL: f64 = 6.0;
@@ -109,6 +128,7 @@ struct Settings {
     skip_threshold: f64,
     strength: f64,
     view: View,
+    realtime_policy: RealtimePolicy,
     layout: TensorLayout,
     channel_order: TensorChannelOrder,
     input_range: TensorRange,
@@ -136,6 +156,7 @@ impl Default for Settings {
             skip_threshold: DEFAULT_SKIP_THRESHOLD,
             strength: DEFAULT_STRENGTH,
             view: DEFAULT_VIEW,
+            realtime_policy: DEFAULT_REALTIME_POLICY,
             layout: DEFAULT_LAYOUT,
             channel_order: DEFAULT_CHANNEL_ORDER,
             input_range: DEFAULT_RANGE,
@@ -227,33 +248,107 @@ impl Buffers {
     }
 }
 
-/// A resampler for `from → to`, rebuilt only when the sizes change.
-fn resampler(slot: &mut Option<Resampler>, from: (usize, usize), to: (usize, usize)) -> &mut Resampler {
-    if slot.as_ref().is_none_or(|r| r.in_size() != from || r.out_size() != to) {
-        *slot = Some(Resampler::new(from, to));
-    }
-    slot.as_mut().expect("set above")
-}
-
 fn resample(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
-    resampler(slot, (src.width, src.height), size).resample_planes(src, dst);
+    Resampler::cached(slot, (src.width, src.height), size).resample_planes(src, dst);
 }
 
 struct State {
-    generator: Generator,
+    engine: Arc<Engine>,
     buffers: Buffers,
+    /// The policy in effect and the setting it was resolved from (`auto` is resolved on the
+    /// first frame, from whether upstream is live).
+    policy: Option<(RealtimePolicy, RealtimePolicy)>,
+    /// `latest`: the inference thread, started on first use.
+    worker: Option<InferenceWorker>,
+    last_job: u64,
+    /// `latest`: the job whose inference time is already in `stats`.
+    counted_job: u64,
+    /// `latest`: a stylization exists to reuse (otherwise a frame waits for its own).
+    have_stylization: bool,
+    /// `latest`: how much more time (ms) the frames took in this element than their periods
+    /// allowed, summed and floored at zero. While positive, frames repeat the last stylized
+    /// image (the cheapest output) so the element keeps the input rate.
+    overrun_ms: f64,
+    /// `latest`: smoothed time (ms) from having a stylization to the frame leaving, kept out of
+    /// the time a frame may wait for its own stylization.
+    finish_ms: f64,
+    /// The model whose output was shown last ([`engine::ModelInfo::serial`]).
+    shown_model: u64,
+}
+
+impl State {
+    fn new(engine: Arc<Engine>) -> Self {
+        State {
+            engine,
+            buffers: Buffers::default(),
+            policy: None,
+            worker: None,
+            last_job: 0,
+            counted_job: 0,
+            have_stylization: false,
+            overrun_ms: 0.0,
+            finish_ms: 0.0,
+            shown_model: 1,
+        }
+    }
+
+    /// Forgets everything learnt from earlier frames (a seek, new caps).
+    fn reset_history(&mut self) {
+        self.buffers.reset_history();
+        if let Some(worker) = &self.worker {
+            worker.clear();
+        }
+        self.have_stylization = false;
+    }
+}
+
+/// How long one frame may take: its duration, else the caps' frame rate, else 1/30 s.
+fn frame_period(frame: &gst_video::VideoFrameRef<&gst::BufferRef>) -> Duration {
+    if let Some(d) = frame.buffer().duration().filter(|d| d.nseconds() > 0) {
+        return Duration::from_nanos(d.nseconds());
+    }
+    let fps = frame.info().fps();
+    if fps.numer() > 0 && fps.denom() > 0 {
+        Duration::from_secs_f64(fps.denom() as f64 / fps.numer() as f64)
+    } else {
+        Duration::from_secs_f64(1.0 / 30.0)
+    }
+}
+
+/// What became of one frame's stylization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Stylized from this frame.
+    Stylized,
+    /// The input did not change: the last stylization was reused without inference.
+    Skipped,
+    /// `latest`: this frame's stylization was not ready in time; the most recent was reused.
+    Reused,
+}
+
+fn gst_domain_message(e: &LoadError) -> gst::ErrorMessage {
+    match e.kind {
+        LoadErrorKind::Runtime | LoadErrorKind::Provider => {
+            gst::error_msg!(gst::LibraryError::Init, ("{}", e.message))
+        }
+        LoadErrorKind::NotFound => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e.message)),
+        LoadErrorKind::NotOnnx | LoadErrorKind::Contract => {
+            gst::error_msg!(gst::LibraryError::Settings, ("{}", e.message))
+        }
+    }
 }
 
 impl AnimeStyle {
-    /// Reports the measured latency once warmed up, and again when it grows by a quarter.
+    /// Reports the measured latency once warmed up (again after the policy changed), and
+    /// whenever it grows by a quarter.
     fn update_latency(&self, frames: u64, p95_ms: f64) {
-        use std::sync::atomic::Ordering;
         if frames < LATENCY_WARMUP_FRAMES {
             return;
         }
         let measured = (p95_ms * 1e6) as u64;
         let reported = self.reported_latency_ns.load(Ordering::Relaxed);
-        if reported == 0 || measured > reported + reported / 4 {
+        let remeasured = self.remeasure_latency.swap(false, Ordering::AcqRel);
+        if remeasured || reported == 0 || measured > reported + reported / 4 {
             self.reported_latency_ns.store(measured, Ordering::Relaxed);
             gst::info!(CAT, imp = self, "processing latency now {:.1} ms (p95)", p95_ms);
             let _ = self.obj().post_message(gst::message::Latency::builder().src(&*self.obj()).build());
@@ -263,8 +358,123 @@ impl AnimeStyle {
     fn reset_history(&self, why: &str) {
         if let Some(state) = self.state.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
             gst::debug!(CAT, imp = self, "{why}: temporal history reset");
-            state.buffers.reset_history();
+            state.reset_history();
         }
+    }
+
+    /// Starts the `latest` policy's inference thread on `engine`.
+    fn spawn_worker(&self, engine: &Arc<Engine>) -> Result<InferenceWorker, gst::FlowError> {
+        let engine = engine.clone();
+        let mut rescale = None;
+        InferenceWorker::spawn(Box::new(move |job: &mut Job, output: &mut Planes| {
+            let ran = engine.switch_and_run(&mut job.input, job.frame_size, job.inference_size, &mut rescale, output)?;
+            Ok((ran.inference.as_secs_f64() * 1000.0, ran.model.serial))
+        }))
+        .map_err(|e| {
+            gst::element_imp_error!(
+                self,
+                gst::CoreError::Thread,
+                ("Could not start the inference thread for realtime-policy=latest: {e}. Use realtime-policy=every-frame")
+            );
+            gst::FlowError::Error
+        })
+    }
+
+    fn upstream_is_live(&self) -> bool {
+        let mut query = gst::query::Latency::new();
+        self.obj().sink_pad().peer_query(&mut query) && query.result().0
+    }
+
+    /// The policy in effect for `setting`, resolving `auto` and applying a change: QoS is
+    /// honoured only by `drop`, and the latency is measured afresh.
+    fn resolve_policy(&self, state: &mut State, setting: RealtimePolicy) -> RealtimePolicy {
+        if let Some((policy, from)) = state.policy
+            && from == setting
+        {
+            return policy;
+        }
+        let (policy, why) = match setting {
+            RealtimePolicy::Auto if self.upstream_is_live() => (RealtimePolicy::Latest, " (auto: live source)"),
+            RealtimePolicy::Auto => (RealtimePolicy::EveryFrame, " (auto: not live)"),
+            other => (other, ""),
+        };
+        self.obj().set_qos(policy == RealtimePolicy::Drop);
+        let name = glib::EnumValue::from_value(&policy.to_value()).map_or("?", |(_, v)| v.nick()).to_string();
+        gst::info!(CAT, imp = self, "real-time policy {name}{why}");
+        {
+            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            stats.realtime_policy = format!("{name}{why}");
+            stats.restart_latency_window();
+        }
+        self.remeasure_latency.store(true, Ordering::Release);
+        state.policy = Some((policy, setting));
+        policy
+    }
+
+    /// Loads `path` on a background thread and offers it to the running engine, which switches
+    /// to it before the next inference; on failure the running model stays and a warning is
+    /// posted.
+    fn switch_model(&self, path: String) {
+        let Some(engine) = self.engine.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+            return; // not started: the model is loaded at start
+        };
+        let request = self.model_request.fetch_add(1, Ordering::AcqRel) + 1;
+        let (session, inference_size) = {
+            let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            (settings.session_settings(), settings.inference_size)
+        };
+        let packed = self.frame_size.load(Ordering::Relaxed);
+        let frame = ((packed >> 32) as u32, packed as u32);
+        let element = self.obj().downgrade();
+        gst::info!(CAT, imp = self, "loading model '{path}' while playing");
+        let load_path = path.clone();
+        let spawned = std::thread::Builder::new().name("animestyle-load".into()).spawn(move || {
+            let source = ModelSource::from_property(&load_path);
+            let loaded = Generator::load(&source, &session).map_err(|e| e.message).and_then(|mut generator| {
+                if frame.0 > 0 && frame.1 > 0 {
+                    engine::warm_up(&mut generator, frame, inference_size)
+                        .map_err(|e| format!("model '{source}' failed its first inference: {e}"))?;
+                }
+                Ok(generator)
+            });
+            let Some(element) = element.upgrade() else { return };
+            let imp = element.imp();
+            if imp.model_request.load(Ordering::Acquire) != request {
+                gst::debug!(CAT, imp = imp, "model '{load_path}' loaded but superseded by a newer request");
+                return;
+            }
+            match loaded {
+                Ok(generator) => {
+                    gst::info!(CAT, imp = imp, "model '{source}' ready: switching before the next inference");
+                    *imp.accepted_model.lock().unwrap_or_else(|e| e.into_inner()) = load_path;
+                    engine.offer(generator);
+                }
+                Err(why) => imp.reject_model(&load_path, &why),
+            }
+        });
+        if let Err(e) = spawned {
+            self.reject_model(&path, &format!("could not start a loading thread: {e}"));
+        }
+    }
+
+    /// A model set while playing could not be used: the `model` property goes back to the
+    /// model that keeps running, and the application gets a warning saying why.
+    fn reject_model(&self, path: &str, why: &str) {
+        let accepted = self.accepted_model.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        {
+            let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            if settings.model == path {
+                settings.model = accepted.clone();
+            }
+        }
+        self.obj().notify("model");
+        let running = ModelSource::from_property(&accepted);
+        gst::warning!(CAT, imp = self, "could not switch to model '{path}': {why}");
+        gst::element_imp_warning!(
+            self,
+            gst::LibraryError::Settings,
+            ("Could not switch to model '{path}': {why}. Still running model '{running}'; the model property is back to it")
+        );
     }
 }
 
@@ -277,7 +487,17 @@ const LATENCY_IGNORED_FRAMES: usize = 3;
 pub struct AnimeStyle {
     /// The processing latency last reported (ns; 0 = not measured yet). A LATENCY message is
     /// posted when the measured p95 outgrows it by a quarter, so live pipelines re-query.
-    reported_latency_ns: std::sync::atomic::AtomicU64,
+    reported_latency_ns: AtomicU64,
+    /// Set when the real-time policy changed: the next measurement is reported even if lower.
+    remeasure_latency: AtomicBool,
+    /// The running engine, also reachable while a frame holds `state` (for hot-swapping).
+    engine: Mutex<Option<Arc<Engine>>>,
+    /// Counts `model` changes while playing; a load finishing after a newer request is dropped.
+    model_request: AtomicU64,
+    /// The `model` value of the model running or about to run (what a failed switch returns to).
+    accepted_model: Mutex<String>,
+    /// Last frame size, `width << 32 | height`, so a hot-swapped model warms up at that size.
+    frame_size: AtomicU64,
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
     /// Kept apart from `state` so reading `stats` never waits for an inference.
@@ -292,6 +512,7 @@ impl AnimeStyle {
             .field("frames", snap.frames)
             .field("dropped", snap.dropped)
             .field("skipped", snap.skipped)
+            .field("reused", snap.reused)
             .field("inference-mean-ms", snap.inference_mean_ms)
             .field("inference-p95-ms", snap.inference_p95_ms)
             .field("upsampling-mean-ms", snap.upsampling_mean_ms)
@@ -299,6 +520,7 @@ impl AnimeStyle {
             .field("fps", snap.fps)
             .field("execution-provider", stats.execution_provider.as_str())
             .field("model", stats.model.as_str())
+            .field("realtime-policy", stats.realtime_policy.as_str())
             .build()
     }
 
@@ -324,9 +546,13 @@ impl ObjectImpl for AnimeStyle {
             vec![
                 glib::ParamSpecString::builder("model")
                     .nick("Model")
-                    .blurb("Path of the ONNX generator to run; empty = the model embedded in the plugin")
+                    .blurb(
+                        "Path of the ONNX generator to run; empty = the model embedded in the plugin. Set while \
+                         playing, the new model loads in the background and takes over between two frames (a model \
+                         that fails to load leaves the running one in place and posts a warning)",
+                    )
                     .default_value(Some(DEFAULT_MODEL))
-                    .mutable_ready()
+                    .mutable_playing()
                     .build(),
                 glib::ParamSpecString::builder("ort-library")
                     .nick("ONNX Runtime library")
@@ -472,6 +698,16 @@ impl ObjectImpl for AnimeStyle {
                     )
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("realtime-policy", DEFAULT_REALTIME_POLICY)
+                    .nick("Real-time policy")
+                    .blurb(
+                        "When stylization is slower than the frames arrive: every-frame (stylize each, upstream \
+                         waits), drop (drop frames the sink reports late, counted in stats), latest (inference on a \
+                         worker thread on the newest frame; every frame leaves on time, reusing the latest \
+                         stylization, counted as reused). auto = latest for live sources, every-frame otherwise",
+                    )
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("layout", DEFAULT_LAYOUT)
                     .nick("Tensor layout")
                     .blurb("Override the model's tensor layout (NCHW or NHWC)")
@@ -505,10 +741,12 @@ impl ObjectImpl for AnimeStyle {
                 glib::ParamSpecBoxed::builder::<gst::Structure>("stats")
                     .nick("Statistics")
                     .blurb(
-                        "frames, dropped, skipped (frames that reused the last stylization, see skip-threshold), inference-mean-ms and inference-p95-ms (ONNX Runtime's time, over the last 256 \
+                        "frames, dropped (late frames dropped by realtime-policy=drop), skipped (unchanged frames that reused the last \
+                         stylization, see skip-threshold), reused (realtime-policy=latest: frames whose own stylization \
+                         was not ready in time), inference-mean-ms and inference-p95-ms (ONNX Runtime's time, over the last 256 \
                          inferences), upsampling-mean-ms (scaling the result back to the frame size), processing-mean-ms (the \
                          element's whole time per frame), fps (frames out per second \
-                         of wall time), execution-provider and model in use",
+                         of wall time), execution-provider, model and realtime-policy in use",
                     )
                     .read_only()
                     .build(),
@@ -522,7 +760,15 @@ impl ObjectImpl for AnimeStyle {
         let name = pspec.name();
         gst::debug!(CAT, imp = self, "setting {name} to {value:?}");
         match name {
-            "model" => settings.model = value.get::<Option<String>>().ok().flatten().unwrap_or_default(),
+            "model" => {
+                let model = value.get::<Option<String>>().ok().flatten().unwrap_or_default();
+                let changed = model != settings.model;
+                settings.model = model.clone();
+                drop(settings);
+                if changed {
+                    self.switch_model(model);
+                }
+            }
             "ort-library" => settings.ort_library = value.get::<Option<String>>().ok().flatten().unwrap_or_default(),
             "execution-provider" => settings.execution_provider = value.get().expect("type checked upstream"),
             "provider-strict" => settings.provider_strict = value.get().expect("type checked upstream"),
@@ -541,6 +787,7 @@ impl ObjectImpl for AnimeStyle {
             "skip-threshold" => settings.skip_threshold = value.get().expect("type checked upstream"),
             "strength" => settings.strength = value.get().expect("type checked upstream"),
             "view" => settings.view = value.get().expect("type checked upstream"),
+            "realtime-policy" => settings.realtime_policy = value.get().expect("type checked upstream"),
             "layout" => settings.layout = value.get().expect("type checked upstream"),
             "channel-order" => settings.channel_order = value.get().expect("type checked upstream"),
             "input-range" => settings.input_range = value.get().expect("type checked upstream"),
@@ -573,6 +820,7 @@ impl ObjectImpl for AnimeStyle {
             "skip-threshold" => settings.skip_threshold.to_value(),
             "strength" => settings.strength.to_value(),
             "view" => settings.view.to_value(),
+            "realtime-policy" => settings.realtime_policy.to_value(),
             "layout" => settings.layout.to_value(),
             "channel-order" => settings.channel_order.to_value(),
             "input-range" => settings.input_range.to_value(),
@@ -621,25 +869,14 @@ impl BaseTransformImpl for AnimeStyle {
     const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
-        self.reported_latency_ns.store(0, std::sync::atomic::Ordering::Relaxed);
+        self.reported_latency_ns.store(0, Ordering::Relaxed);
+        // QoS is honoured only under realtime-policy=drop, decided on the first frame.
+        self.obj().set_qos(false);
         let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let source = ModelSource::from_property(&settings.model);
         let generator = Generator::load(&source, &settings.session_settings()).map_err(|e| {
             gst::error!(CAT, imp = self, "{e}");
-            match e.kind {
-                LoadErrorKind::Runtime => {
-                    gst::error_msg!(gst::LibraryError::Init, ("{}", e.message))
-                }
-                LoadErrorKind::NotFound => {
-                    gst::error_msg!(gst::ResourceError::NotFound, ("{}", e.message))
-                }
-                LoadErrorKind::NotOnnx | LoadErrorKind::Contract => {
-                    gst::error_msg!(gst::LibraryError::Settings, ("{}", e.message))
-                }
-                LoadErrorKind::Provider => {
-                    gst::error_msg!(gst::LibraryError::Init, ("{}", e.message))
-                }
-            }
+            gst_domain_message(&e)
         })?;
         if let Some(warning) = generator.selection.warning(settings.session_settings().provider) {
             gst::warning!(CAT, imp = self, "{warning}");
@@ -686,12 +923,17 @@ impl BaseTransformImpl for AnimeStyle {
             stats.execution_provider = generator.selection.provider.to_string();
             stats.model = generator.source.to_string();
         }
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(State { generator, buffers: Buffers::default() });
+        let engine = Engine::new(generator);
+        *self.accepted_model.lock().unwrap_or_else(|e| e.into_inner()) = settings.model.clone();
+        *self.engine.lock().unwrap_or_else(|e| e.into_inner()) = Some(engine.clone());
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(State::new(engine));
         Ok(())
     }
 
-    /// Adds this element's processing time (p95 of the measured per-frame time, inference
-    /// included) to upstream's latency: frames leave that much later than they arrive.
+    /// Adds this element's processing time to upstream's latency: the p95 of the measured
+    /// per-frame time, so frames leave that much later than they arrive. Under `every-frame` and
+    /// `drop` that includes inference; under `latest` a frame waits for its own stylization only
+    /// within its frame period, so the measured time stays below one frame period.
     fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
         if direction == gst::PadDirection::Src
             && let gst::QueryViewMut::Latency(q) = query.view_mut()
@@ -701,13 +943,23 @@ impl BaseTransformImpl for AnimeStyle {
                 return false;
             }
             let (live, min, max) = upstream.result();
-            let ours =
-                gst::ClockTime::from_nseconds(self.reported_latency_ns.load(std::sync::atomic::Ordering::Relaxed));
+            let ours = gst::ClockTime::from_nseconds(self.reported_latency_ns.load(Ordering::Relaxed));
             gst::debug!(CAT, imp = self, "latency: upstream {min} (live {live}), ours {ours}");
             q.set(live, min + ours, max.map(|m| m + ours));
             return true;
         }
         BaseTransformImplExt::parent_query(self, direction, query)
+    }
+
+    /// Counts the frames BaseTransform's QoS drops (only enabled under `realtime-policy=drop`).
+    fn submit_input_buffer(&self, is_discont: bool, inbuf: gst::Buffer) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let pts = inbuf.pts();
+        let result = self.parent_submit_input_buffer(is_discont, inbuf);
+        if result == Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED) {
+            gst::debug!(CAT, imp = self, "QoS: dropped late frame {}", pts.display());
+            self.stats.lock().unwrap_or_else(|e| e.into_inner()).record_dropped();
+        }
+        result
     }
 
     fn sink_event(&self, event: gst::Event) -> bool {
@@ -719,7 +971,11 @@ impl BaseTransformImpl for AnimeStyle {
     }
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        // Dropping the state joins the inference thread (it finishes its current run).
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.engine.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        // A model still loading is not switched in on the next start.
+        self.model_request.fetch_add(1, Ordering::AcqRel);
         gst::info!(CAT, imp = self, "stopped");
         Ok(())
     }
@@ -747,9 +1003,17 @@ impl VideoFilterImpl for AnimeStyle {
         outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let started = Instant::now();
-        let (strength, inference_size, upsampling, temporal_settings, skip_threshold, view) = {
+        let (strength, inference_setting, upsampling, temporal_settings, skip_threshold, view, policy_setting) = {
             let s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
-            (s.strength as f32, s.inference_size, s.upsampling, s.temporal(), s.skip_threshold as f32, s.view)
+            (
+                s.strength as f32,
+                s.inference_size,
+                s.upsampling,
+                s.temporal(),
+                s.skip_threshold as f32,
+                s.view,
+                s.realtime_policy,
+            )
         };
         if strength <= 0.0 || view == View::Original {
             // Nothing of the stylized image would show: skip the network.
@@ -770,38 +1034,153 @@ impl VideoFilterImpl for AnimeStyle {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("Frame received before the element started"));
             gst::FlowError::NotNegotiated
         })?;
+        let policy = self.resolve_policy(state, policy_setting);
+        let latest = policy == RealtimePolicy::Latest;
         let (width, height) = (inframe.width() as usize, inframe.height() as usize);
+        let frame_size = (width as u32, height as u32);
+        self.frame_size.store(u64::from(frame_size.0) << 32 | u64::from(frame_size.1), Ordering::Relaxed);
         let layout = Self::packed_layout(&inframe.format_info());
         let in_stride = inframe.plane_stride()[0] as usize;
         let out_stride = outframe.plane_stride()[0] as usize;
         let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
 
-        let contract = &state.generator.contract;
-        let inference_size = match inference_size {
-            -1 => contract.recommended_inference_size.unwrap_or(0),
-            n => n.max(0) as u32,
-        };
-        let (content, canvas) = contract.network_size((width as u32, height as u32), inference_size);
-        let content = (content.0 as usize, content.1 as usize);
-        let canvas = (canvas.0 as usize, canvas.1 as usize);
+        // `latest`, with frames taking longer here than their periods (the frame path alone is
+        // slower than the camera while inference shares the cores): repeat the last stylized
+        // image over this frame, the cheapest output there is, until the overrun is paid back.
+        let period = frame_period(inframe);
+        let period_ms = period.as_secs_f64() * 1000.0;
+        if latest
+            && state.overrun_ms > 0.0
+            && state.have_stylization
+            && (state.buffers.upscaled.width, state.buffers.upscaled.height) == (width, height)
+        {
+            let out_data = outframe.plane_data_mut(0).map_err(|_| gst::FlowError::Error)?;
+            pixels::write_frame(&state.buffers.upscaled, in_data, in_stride, out_data, out_stride, layout, strength);
+            if view == View::Split {
+                pixels::split_view(in_data, in_stride, out_data, out_stride, layout, (width, height));
+            }
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            state.overrun_ms = (state.overrun_ms + ms - period_ms).max(0.0);
+            drop(state_guard);
+            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            stats.record_frame(ms, None, None);
+            stats.record_reused();
+            gst::trace!(CAT, imp = self, "behind the live timeline: last stylized image repeated");
+            return Ok(gst::FlowSuccess::Ok);
+        }
 
-        let State { generator, buffers: b } = state;
+        // Outside `latest` the model switches here, between two frames; under `latest` the
+        // inference thread switches before its next run.
+        let mut model = state.engine.model();
+        if !latest && let Some(switched) = state.engine.switch_if_offered() {
+            model = switched;
+        }
+        let (content, canvas) = engine::network_size(&model.contract, frame_size, inference_setting);
         let reduced = content != (width, height);
         let history = temporal_settings.smoothing > 0.0 || skip_threshold > 0.0;
-        // The network's input as planes: needed to scale it, and to compare frames.
-        if reduced || history {
-            pixels::unpack_frame(in_data, in_stride, layout, width, height, &mut b.frame);
+
+        let State {
+            engine,
+            buffers,
+            worker,
+            last_job,
+            counted_job,
+            have_stylization,
+            finish_ms,
+            shown_model,
+            overrun_ms,
+            ..
+        } = state;
+        let Buffers {
+            frame,
+            network_in,
+            network_out,
+            upscaled,
+            down,
+            up,
+            guided,
+            temporal,
+            last_input,
+            last_output,
+            ..
+        } = buffers;
+        // The network's input as planes: needed to scale it, to compare frames, and under
+        // `latest` to hand it to the inference thread and to guide a reused stylization.
+        if reduced || history || latest {
+            pixels::unpack_frame(in_data, in_stride, layout, width, height, frame);
         }
         if reduced {
-            resample(&mut b.down, &b.frame, &mut b.network_in, content);
+            resample(down, frame, network_in, content);
         }
-        let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
-        let skip = skip_threshold > 0.0
-            && (b.last_input.width, b.last_input.height) == (low_in.width, low_in.height)
-            && temporal::max_block_diff(low_in, &b.last_input) < skip_threshold;
-        let inference_ms = if skip {
-            b.network_out.clone_from(&b.last_output);
-            None
+        let low_in: &Planes = if reduced { &*network_in } else { &*frame };
+        // Never skip across a model switch: the new model's output must replace the old one's.
+        let unchanged = skip_threshold > 0.0
+            && !engine.switch_waiting()
+            && model.serial == *shown_model
+            && (last_input.width, last_input.height) == (low_in.width, low_in.height)
+            && temporal::max_block_diff(low_in, last_input) < skip_threshold;
+        let inference_failed = |e: String| {
+            gst::element_imp_error!(
+                self,
+                gst::StreamError::Failed,
+                (
+                    "Inference failed on a {width}x{height} frame (network input {}x{}): {e}. If the model needs a \
+                     particular size, set size-multiple or inference-size to match it",
+                    canvas.0,
+                    canvas.1
+                )
+            );
+            gst::FlowError::Error
+        };
+
+        let mut inference_ms = None;
+        let mut waited_until = started;
+        let (fate, shared, shown_serial): (Fate, Option<Arc<Stylization>>, u64) = if latest {
+            let worker = match worker {
+                Some(worker) => worker,
+                None => worker.insert(self.spawn_worker(engine)?),
+            };
+            let submitted = (!unchanged).then(|| {
+                *last_job += 1;
+                worker.submit(Job {
+                    id: *last_job,
+                    input: low_in.clone(),
+                    frame_size,
+                    inference_size: inference_setting,
+                });
+                if skip_threshold > 0.0 {
+                    last_input.clone_from(low_in);
+                }
+                *last_job
+            });
+            // Wait for this frame's own stylization only as long as the frame can still leave
+            // within its period; the very first frame waits for its own.
+            let deadline =
+                have_stylization.then(|| started + period.saturating_sub(Duration::from_secs_f64(*finish_ms / 1000.0)));
+            let stylization = worker.wait(deadline).map_err(inference_failed)?;
+            waited_until = Instant::now();
+            let Some(stylization) = stylization else {
+                // Only possible if every job so far failed to produce a result, which is an
+                // error reported above; pass the frame on rather than lose it.
+                gst::warning!(CAT, imp = self, "no stylization available yet: frame passed through");
+                drop(state_guard);
+                return inframe.copy(outframe).map(|()| gst::FlowSuccess::Ok).map_err(|_| gst::FlowError::Error);
+            };
+            *have_stylization = true;
+            if stylization.id != *counted_job {
+                *counted_job = stylization.id;
+                inference_ms = Some(stylization.inference_ms);
+            }
+            let fate = match submitted {
+                Some(id) if id == stylization.id => Fate::Stylized,
+                None => Fate::Skipped,
+                Some(_) => Fate::Reused,
+            };
+            let serial = stylization.model_serial;
+            (fate, Some(stylization), serial)
+        } else if unchanged {
+            network_out.clone_from(last_output);
+            (Fate::Skipped, None, *shown_model)
         } else {
             let source = if reduced || history {
                 RgbSource::Planes(low_in)
@@ -809,47 +1188,47 @@ impl VideoFilterImpl for AnimeStyle {
                 // At the frame's own size the tensor is packed straight from the frame.
                 RgbSource::Frame(PackedFrame { data: in_data, stride: in_stride, layout, width, height })
             };
-            let elapsed = match generator.run(&source, canvas, &mut b.network_out) {
-                Ok(elapsed) => elapsed,
-                Err(e) => {
-                    gst::element_imp_error!(
-                        self,
-                        gst::StreamError::Failed,
-                        (
-                            "Inference failed on a {width}x{height} frame (network input {}x{}): {e}. If the model \
-                             needs a particular size, set size-multiple or inference-size to match it",
-                            canvas.0,
-                            canvas.1
-                        )
-                    );
-                    return Err(gst::FlowError::Error);
-                }
-            };
+            let ran = engine.run(&source, canvas, network_out).map_err(inference_failed)?;
             if skip_threshold > 0.0 {
-                b.last_input.clone_from(low_in);
-                b.last_output.clone_from(&b.network_out);
+                last_input.clone_from(low_in);
+                last_output.clone_from(network_out);
             }
-            Some(elapsed.as_secs_f64() * 1000.0)
+            inference_ms = Some(ran.inference.as_secs_f64() * 1000.0);
+            (Fate::Stylized, None, ran.model.serial)
         };
+        let model_changed = shown_serial != *shown_model;
+        if model_changed {
+            *shown_model = shown_serial;
+            // The new model's output must not be skipped in favour of the old one's.
+            *last_input = Planes::default();
+            *last_output = Planes::default();
+        }
+
+        // Back to the frame size. A reused stylization is guided by this frame, so it follows
+        // what moved since.
         let upsample_started = Instant::now();
-        let same_size = (b.network_out.width, b.network_out.height) == (width, height);
+        let (pair_in, pair_out): (&Planes, &Planes) = match &shared {
+            Some(s) => (&s.input, &s.output),
+            None => (low_in, &*network_out),
+        };
+        let same_size = (pair_out.width, pair_out.height) == (width, height);
         if !same_size {
-            if upsampling == Upsampling::Guided
-                && (b.network_out.width, b.network_out.height) == (b.network_in.width, b.network_in.height)
+            if upsampling == Upsampling::Guided && (pair_out.width, pair_out.height) == (pair_in.width, pair_in.height)
             {
-                // The network saw `network_in` (the frame scaled down); the frame guides the way up.
-                b.guided.upsample(&b.network_in, &b.network_out, &b.frame, &mut b.upscaled);
+                // The network saw `pair_in` (the frame scaled down); the frame guides the way up.
+                guided.upsample(pair_in, pair_out, frame, upscaled);
             } else {
                 // Bilinear by choice, or a model whose output size differs from its input's (no
                 // pixel-aligned low-resolution guide).
-                resample(&mut b.up, &b.network_out, &mut b.upscaled, (width, height));
+                resample(up, pair_out, upscaled, (width, height));
             }
+        } else if shared.is_some() {
+            upscaled.clone_from(pair_out);
         }
         let upsample_ms = (!same_size).then(|| upsample_started.elapsed().as_secs_f64() * 1000.0);
-        let stylized = if same_size { &mut b.network_out } else { &mut b.upscaled };
+        let stylized: &mut Planes = if same_size && shared.is_none() { network_out } else { upscaled };
         // Temporal smoothing of the final image; decided on what the network saw.
-        let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
-        match b.temporal.process(low_in, stylized, &temporal_settings) {
+        match temporal.process(low_in, stylized, &temporal_settings) {
             Outcome::SceneCut => gst::debug!(CAT, imp = self, "scene cut: temporal history reset"),
             Outcome::Started | Outcome::Off | Outcome::Smoothed => {}
         }
@@ -859,20 +1238,43 @@ impl VideoFilterImpl for AnimeStyle {
         if view == View::Split {
             pixels::split_view(in_data, in_stride, out_data, out_stride, layout, (width, height));
         }
+        if latest {
+            let ms = waited_until.elapsed().as_secs_f64() * 1000.0;
+            *finish_ms = if *finish_ms == 0.0 { ms } else { 0.8 * *finish_ms + 0.2 * ms };
+            // The first frame's wait for its own stylization is a start-up cost, not an overrun.
+            if fate != Fate::Stylized || *last_job > 1 {
+                *overrun_ms = (*overrun_ms + started.elapsed().as_secs_f64() * 1000.0 - period_ms).max(0.0);
+            }
+        }
+        let model = model_changed.then(|| engine.model());
         drop(state_guard);
 
         let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
         stats.record_frame(started.elapsed().as_secs_f64() * 1000.0, inference_ms, upsample_ms);
-        if skip {
-            stats.record_skipped();
+        match fate {
+            Fate::Stylized => {}
+            Fate::Skipped => stats.record_skipped(),
+            Fate::Reused => stats.record_reused(),
         }
-        let (frames, p95) = (stats.snapshot().frames, stats.processing_p95_after(LATENCY_IGNORED_FRAMES));
+        if let Some(model) = &model {
+            stats.model = model.name.clone();
+            stats.execution_provider = model.execution_provider.clone();
+        }
+        let (frames, p95) = (stats.latency_frames(), stats.processing_p95_after(LATENCY_IGNORED_FRAMES));
         drop(stats);
+        if let Some(model) = model {
+            gst::info!(CAT, imp = self, "switched to model {} on {}", model.name, model.execution_provider);
+            let changed = gst::Structure::builder("animestyle-model-changed")
+                .field("model", model.name.as_str())
+                .field("execution-provider", model.execution_provider.as_str())
+                .build();
+            let _ = self.obj().post_message(gst::message::Element::builder(changed).src(&*self.obj()).build());
+        }
         self.update_latency(frames, p95);
         gst::trace!(
             CAT,
             imp = self,
-            "frame {width}x{height} via {}x{}: inference {inference_ms:?} ms",
+            "frame {width}x{height} via {}x{}: {fate:?}, inference {inference_ms:?} ms",
             canvas.0,
             canvas.1
         );

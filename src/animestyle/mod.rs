@@ -95,6 +95,31 @@ pub enum View {
     Split = 2,
 }
 
+/// What the element does when stylization is slower than the frames arrive (`realtime-policy`).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstAnimeStyleRealtimePolicy")]
+pub enum RealtimePolicy {
+    #[enum_value(name = "Auto: latest for live sources (cameras), every-frame otherwise (files)", nick = "auto")]
+    Auto = 0,
+    #[enum_value(
+        name = "Every frame: each frame is stylized, upstream waits (files, offline transcoding)",
+        nick = "every-frame"
+    )]
+    EveryFrame = 1,
+    #[enum_value(
+        name = "Drop: frames the sink reports late (QoS) are dropped and counted; the rest are stylized",
+        nick = "drop"
+    )]
+    Drop = 2,
+    #[enum_value(
+        name = "Latest: inference runs on a worker thread on the newest frame; every frame leaves on time, \
+                reusing the latest stylization when the next is not ready",
+        nick = "latest"
+    )]
+    Latest = 3,
+}
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     gst::Element::register(Some(plugin), "animestyle", gst::Rank::NONE, AnimeStyle::static_type())
 }

@@ -1,0 +1,158 @@
+//! The running model, shared by the streaming thread and the inference worker, and the model
+//! waiting to replace it (hot-swap: a new `model` set while playing is loaded and warmed up on a
+//! background thread, then switched in between two frames).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use animestyle_model::ModelContract;
+
+use crate::generator::Generator;
+use crate::pixels::{Planes, RgbSource};
+use crate::resample::Resampler;
+
+/// What the application is told about the model in use.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    /// 1 for the model loaded at start, +1 for each model switched in.
+    pub serial: u64,
+    pub name: String,
+    pub execution_provider: String,
+    pub contract: ModelContract,
+}
+
+/// `(content, canvas)` for a `frame`-sized frame under the `inference-size` setting (-1 = the
+/// model's recommended size, 0 = the frame's own size): see [`ModelContract::network_size`].
+pub fn network_size(
+    contract: &ModelContract,
+    frame: (u32, u32),
+    inference_size: i32,
+) -> ((usize, usize), (usize, usize)) {
+    let inference_size = match inference_size {
+        -1 => contract.recommended_inference_size.unwrap_or(0),
+        n => n.max(0) as u32,
+    };
+    let (content, canvas) = contract.network_size(frame, inference_size);
+    ((content.0 as usize, content.1 as usize), (canvas.0 as usize, canvas.1 as usize))
+}
+
+/// One inference: ONNX Runtime's time and the model that ran.
+pub struct Ran {
+    pub inference: Duration,
+    pub model: Arc<ModelInfo>,
+}
+
+pub struct Engine {
+    generator: Mutex<Generator>,
+    model: Mutex<Arc<ModelInfo>>,
+    waiting: Mutex<Option<Generator>>,
+    has_waiting: AtomicBool,
+    serial: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn info(generator: &Generator, serial: u64) -> Arc<ModelInfo> {
+    Arc::new(ModelInfo {
+        serial,
+        name: generator.source.to_string(),
+        execution_provider: generator.selection.provider.to_string(),
+        contract: generator.contract.clone(),
+    })
+}
+
+impl Engine {
+    pub fn new(generator: Generator) -> Arc<Self> {
+        Arc::new(Engine {
+            model: Mutex::new(info(&generator, 1)),
+            generator: Mutex::new(generator),
+            waiting: Mutex::new(None),
+            has_waiting: AtomicBool::new(false),
+            serial: AtomicU64::new(1),
+        })
+    }
+
+    /// The model in use now.
+    pub fn model(&self) -> Arc<ModelInfo> {
+        lock(&self.model).clone()
+    }
+
+    /// Queues `generator` to replace the running model before the next inference (a model
+    /// offered earlier and not switched in yet is replaced).
+    pub fn offer(&self, generator: Generator) {
+        *lock(&self.waiting) = Some(generator);
+        self.has_waiting.store(true, Ordering::Release);
+    }
+
+    /// True while an offered model waits to be switched in.
+    pub fn switch_waiting(&self) -> bool {
+        self.has_waiting.load(Ordering::Acquire)
+    }
+
+    /// Switches to the offered model, if any. Returns the new model's description.
+    pub fn switch_if_offered(&self) -> Option<Arc<ModelInfo>> {
+        let mut generator = lock(&self.generator);
+        self.switch_locked(&mut generator)
+    }
+
+    fn switch_locked(&self, generator: &mut Generator) -> Option<Arc<ModelInfo>> {
+        if !self.has_waiting.swap(false, Ordering::AcqRel) {
+            return None;
+        }
+        let new = lock(&self.waiting).take()?;
+        let old = std::mem::replace(generator, new);
+        let serial = self.serial.fetch_add(1, Ordering::AcqRel) + 1;
+        let model = info(generator, serial);
+        *lock(&self.model) = model.clone();
+        // Releasing a session frees its memory arena; keep that off the frame's time.
+        let _ = std::thread::Builder::new().name("animestyle-release".into()).spawn(move || drop(old));
+        Some(model)
+    }
+
+    /// Runs `input` through the model padded to `canvas` (both from [`network_size`] for the
+    /// model in use: call [`Self::switch_if_offered`] before computing them).
+    pub fn run(&self, input: &RgbSource, canvas: (usize, usize), output: &mut Planes) -> Result<Ran, String> {
+        let generator = &mut *lock(&self.generator);
+        let inference = generator.run(input, canvas, output)?;
+        Ok(Ran { inference, model: self.model() })
+    }
+
+    /// The inference worker's run: switches in an offered model, then runs `input` (made for a
+    /// `frame`-sized frame at `inference_size`), first rescaling it if the model now in use wants
+    /// another network size; `input` is left as what the network saw.
+    pub fn switch_and_run(
+        &self,
+        input: &mut Planes,
+        frame: (u32, u32),
+        inference_size: i32,
+        rescale: &mut Option<Resampler>,
+        output: &mut Planes,
+    ) -> Result<Ran, String> {
+        let generator = &mut *lock(&self.generator);
+        self.switch_locked(generator);
+        let (content, canvas) = network_size(&generator.contract, frame, inference_size);
+        if content != (input.width, input.height) {
+            let mut fitted = Planes::default();
+            Resampler::cached(rescale, (input.width, input.height), content).resample_planes(input, &mut fitted);
+            *input = fitted;
+        }
+        let inference = generator.run(&RgbSource::Planes(input), canvas, output)?;
+        Ok(Ran { inference, model: self.model() })
+    }
+}
+
+/// Runs `generator` twice on a mid-grey `frame`-sized image at the network size the element
+/// uses, so the first frames after a hot-swap do not pay ONNX Runtime's first-run setup
+/// (several times a normal inference) in the streaming thread.
+pub fn warm_up(generator: &mut Generator, frame: (u32, u32), inference_size: i32) -> Result<(), String> {
+    let (content, canvas) = network_size(&generator.contract, frame, inference_size);
+    let grey = Planes { width: content.0, height: content.1, data: vec![127.5; content.0 * content.1 * 3] };
+    let mut output = Planes::default();
+    for _ in 0..2 {
+        generator.run(&RgbSource::Planes(&grey), canvas, &mut output)?;
+    }
+    Ok(())
+}
