@@ -151,15 +151,10 @@ fn overrides_for(v: &PermuteInvert) -> Vec<(&'static str, glib::Value)> {
 
 fn set_enum_props(props: Vec<(&'static str, glib::Value)>) -> Vec<(&'static str, glib::Value)> {
     // Enum properties are given by nick; convert to the element's enum values.
-    let el = element(&[]);
     props
         .into_iter()
         .map(|(name, v)| match v.get::<&str>() {
-            Ok(nick) => {
-                let pspec = el.find_property(name).expect("property exists");
-                let class = glib::EnumClass::with_type(pspec.value_type()).expect("enum");
-                (name, class.to_value_by_nick(nick).expect("known nick"))
-            }
+            Ok(nick) => (name, enum_value(name, nick)),
             Err(_) => (name, v),
         })
         .collect()
@@ -325,9 +320,7 @@ fn unavailable_gpu_provider_falls_back_to_cpu_with_a_warning_or_fails_when_stric
 }
 
 fn provider_value(nick: &str) -> glib::Value {
-    let el = element(&[]);
-    let pspec = el.find_property("execution-provider").unwrap();
-    glib::EnumClass::with_type(pspec.value_type()).unwrap().to_value_by_nick(nick).unwrap()
+    enum_value("execution-provider", nick)
 }
 
 #[test]

@@ -186,21 +186,16 @@ fn auto_is_every_frame_for_a_source_that_is_not_live() {
 
 /// A harness on a flat-red model with a bus for the element's messages.
 fn swap_harness(policy: &str, red: &Path) -> (gst_check::Harness, gst::Bus) {
-    let props = set_policy(
-        vec![model_prop(red), ("temporal-smoothing", 0.0f64.to_value()), ("inference-size", 32i32.to_value())],
-        policy,
-    );
+    let props = [
+        model_prop(red),
+        ("temporal-smoothing", 0.0f64.to_value()),
+        ("inference-size", 32i32.to_value()),
+        ("realtime-policy", enum_value("realtime-policy", policy)),
+    ];
     let h = harness(&props, gst_video::VideoFormat::Rgbx, 64, 48);
     let bus = gst::Bus::new();
     h.element().expect("element").set_bus(Some(&bus));
     (h, bus)
-}
-
-fn set_policy(mut props: Vec<(&'static str, glib::Value)>, nick: &str) -> Vec<(&'static str, glib::Value)> {
-    let style = element(&[]);
-    style.set_property_from_str("realtime-policy", nick);
-    props.push(("realtime-policy", style.property_value("realtime-policy")));
-    props
 }
 
 /// Pushes frame `i` (a static picture) and returns the colour that came out, if flat.

@@ -38,6 +38,13 @@ pub fn element(props: &[(&str, glib::Value)]) -> gst::Element {
     builder.build().expect("animestyle element")
 }
 
+/// The value of enum property `property` whose nick is `nick` (e.g. `realtime-policy`, `latest`).
+pub fn enum_value(property: &str, nick: &str) -> glib::Value {
+    let pspec = element(&[]).find_property(property).expect("property exists");
+    let class = glib::EnumClass::with_type(pspec.value_type()).expect("an enum property");
+    class.to_value_by_nick(nick).unwrap_or_else(|| panic!("{property} has no value '{nick}'"))
+}
+
 pub fn model_prop(path: &Path) -> (&'static str, glib::Value) {
     ("model", path.to_str().expect("utf-8 path").to_value())
 }
