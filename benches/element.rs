@@ -74,7 +74,9 @@ fn measure(o: &Options, model: &str, (w, h): (u32, u32)) -> Row {
     let mut builder = gst::ElementFactory::make("animestyle")
         .property("threads", o.threads)
         .property("temporal-smoothing", 0.0f64)
-        .property("skip-threshold", 0.0f64);
+        .property("skip-threshold", 0.0f64)
+        // Each frame's own inference is what is timed (a Harness looks live, so `auto` = latest).
+        .property_from_str("realtime-policy", "every-frame");
     if !model.is_empty() {
         builder = builder.property("model", model);
     }

@@ -49,7 +49,10 @@ fn configs(stable: Option<&str>) -> Vec<Config> {
 
 /// Runs RGB frames of `size` through one element; returns the outputs and the stats.
 fn run(config: &Config, size: (usize, usize), frames: &[Rgb]) -> (Vec<Rgb>, gst::Structure) {
+    // Every frame stylized: a Harness answers LATENCY as a live source, and `auto` would then
+    // choose `latest`, whose reuse depends on timing.
     let mut builder = gst::ElementFactory::make("animestyle");
+    builder = builder.property_from_str("realtime-policy", "every-frame");
     if let Some(m) = &config.model {
         builder = builder.property("model", m);
     }

@@ -226,7 +226,7 @@ fn hot_swap_loses_no_frame(policy: &str) {
     h.element().unwrap().set_property("model", blue.path.to_str().unwrap());
     let mut i = 5;
     // The new model loads in the background: frames keep flowing meanwhile.
-    while !colours.contains(&Some(BLUE)) && i < 1000 {
+    while !colours.contains(&Some(BLUE)) && i < 4000 {
         colours.push(push_frame(&mut h, i));
         i += 1;
         std::thread::sleep(std::time::Duration::from_millis(5));

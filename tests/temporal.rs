@@ -33,7 +33,8 @@ fn run(
     (w, h): (u32, u32),
     frames: impl IntoIterator<Item = PixelFn>,
 ) -> (Vec<Vec<[u8; 4]>>, gst::Structure) {
-    let mut harness = harness(props, FORMAT, w, h);
+    let props: Vec<_> = props.iter().cloned().chain([every_frame()]).collect();
+    let mut harness = harness(&props, FORMAT, w, h);
     let mut outputs = Vec::new();
     for (i, pixel) in frames.into_iter().enumerate() {
         let mut input = frame(FORMAT, w, h, pixel);
@@ -156,6 +157,7 @@ fn a_flushing_seek_resets_the_history() {
         ("noise-level", 255.0f64.to_value()),
         ("temporal-smoothing", 1.0f64.to_value()),
         ("skip-threshold", 0.0f64.to_value()),
+        every_frame(),
     ];
     init();
     let a = frame(FORMAT, w, h, |x, y| natural(x, y, w, h));

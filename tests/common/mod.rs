@@ -38,6 +38,14 @@ pub fn element(props: &[(&str, glib::Value)]) -> gst::Element {
     builder.build().expect("animestyle element")
 }
 
+/// `realtime-policy=every-frame`. A Harness answers LATENCY queries as a live source, so under
+/// the default `auto` the element would choose `latest`, where a frame whose own stylization is
+/// not ready within its period reuses the previous one: right for a camera, but then what comes
+/// out depends on timing. Tests that compare frame sequences exactly run under every-frame.
+pub fn every_frame() -> (&'static str, glib::Value) {
+    ("realtime-policy", enum_value("realtime-policy", "every-frame"))
+}
+
 /// The value of enum property `property` whose nick is `nick` (e.g. `realtime-policy`, `latest`).
 pub fn enum_value(property: &str, nick: &str) -> glib::Value {
     let pspec = element(&[]).find_property(property).expect("property exists");
