@@ -18,9 +18,17 @@
 //! the new model loads, and in the second after it took over, and how long the switch took
 //! (set → `animestyle-model-changed`).
 //!
+//! Last, how a reused stylization looks (`docs/latest-reuse-strip.png`): five consecutive
+//! `vtest.avi` frames of two walkers, rows input | each frame's own stylization (every-frame) |
+//! the first frame's stylization moved onto each frame by block motion and guided by it (what
+//! `latest` shows while the next inference runs) | the same without the motion step | the first
+//! frame's output repeated. Printed: each reuse's mean difference from the frame's own
+//! stylization over the moving region.
+//!
 //! ```text
 //! cargo bench --bench latency                       # 8 s per run
 //! cargo bench --bench latency -- --seconds 15 --size 1920x1080
+//! cargo bench --bench latency -- --strip-only       # just docs/latest-reuse-strip.png
 //! ```
 //!
 //! The machine may be shared and noisy: compare the policies within one run.
@@ -38,6 +46,7 @@ struct Options {
     /// Extra element properties, e.g. `threads=1`.
     extra: String,
     policies: Vec<String>,
+    strip_only: bool,
 }
 
 fn parse_options() -> Options {
@@ -47,6 +56,7 @@ fn parse_options() -> Options {
         rates: vec![30, 60],
         extra: String::new(),
         policies: ["every-frame", "drop", "latest"].map(String::from).to_vec(),
+        strip_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -58,6 +68,7 @@ fn parse_options() -> Options {
                 o.size = (w.parse().expect("width"), h.parse().expect("height"));
             }
             "--props" => o.extra = args.next().expect("--props 'name=value ...'"),
+            "--strip-only" => o.strip_only = true,
             "--policy" => o.policies = vec![args.next().expect("--policy NAME")],
             "--fps" => o.rates = vec![args.next().and_then(|v| v.parse().ok()).expect("--fps N")],
             _ => {} // cargo bench passes --bench
@@ -235,10 +246,145 @@ fn swap_run(policy: &str, o: &Options) -> SwapRow {
     }
 }
 
+const FOOTAGE: &str = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
+
+/// `n` frames of vtest.avi from `first`, as packed RGB, with their size.
+/// Frame size and packed RGB frames.
+type Footage = ((usize, usize), Vec<Vec<u8>>);
+
+fn vtest_frames(first: usize, n: usize) -> Option<Footage> {
+    if !std::path::Path::new(FOOTAGE).exists() {
+        return None;
+    }
+    let pipeline = gst::parse::launch(&format!(
+        "filesrc location={FOOTAGE} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! appsink name=sink sync=false"
+    ))
+    .ok()?
+    .downcast::<gst::Pipeline>()
+    .ok()?;
+    let sink = pipeline.by_name("sink")?.downcast::<gst_app::AppSink>().ok()?;
+    pipeline.set_state(gst::State::Playing).ok()?;
+    let (mut frames, mut size, mut seen) = (Vec::new(), (0, 0), 0);
+    while frames.len() < n {
+        let Ok(sample) = sink.pull_sample() else { break };
+        seen += 1;
+        if seen <= first {
+            continue;
+        }
+        let info = gst_video::VideoInfo::from_caps(sample.caps()?).ok()?;
+        size = (info.width() as usize, info.height() as usize);
+        let stride = info.stride()[0] as usize;
+        let map = sample.buffer()?.map_readable().ok()?;
+        let rgb: Vec<u8> = (0..size.1).flat_map(|y| map[y * stride..y * stride + 3 * size.0].to_vec()).collect();
+        frames.push(rgb);
+    }
+    pipeline.set_state(gst::State::Null).ok()?;
+    Some((size, frames))
+}
+
+/// Stylizes vtest frames with the embedded model the way `latest` does when it reuses the
+/// first frame's stylization, and writes the strip.
+fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
+    use gstanimestyle::engine::network_size;
+    use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
+    use gstanimestyle::pixels::{self, PackedLayout, Planes, RgbSource};
+    use gstanimestyle::resample::Resampler;
+    use gstanimestyle::upsample::GuidedUpsampler;
+
+    let ((w, h), frames) = vtest_frames(30, 5)?;
+    let layout = PackedLayout { pixel_stride: 3, rgb_offsets: [0, 1, 2] };
+    let mut generator = Generator::load(&ModelSource::Embedded, &SessionSettings::default()).ok()?;
+    let (content, canvas) = network_size(&generator.contract, (w as u32, h as u32), -1);
+    let (mut down, mut guided) = (None, GuidedUpsampler::default());
+    // Per frame: full-size planes, network input, network output.
+    let mut full = Vec::new();
+    let mut pairs = Vec::new();
+    for f in &frames {
+        let mut planes = Planes::default();
+        pixels::unpack_frame(f, 3 * w, layout, w, h, &mut planes);
+        let (mut low, mut out) = (Planes::default(), Planes::default());
+        Resampler::cached(&mut down, (w, h), content).resample_planes(&planes, &mut low);
+        generator.run(&RgbSource::Planes(&low), canvas, &mut out).ok()?;
+        full.push(planes);
+        pairs.push((low, out));
+    }
+    let render = |guided: &mut GuidedUpsampler, pair: &(Planes, Planes), guide: &Planes, original: &[u8]| {
+        let mut up = Planes::default();
+        guided.upsample(&pair.0, &pair.1, guide, &mut up);
+        let mut rgb = vec![0u8; 3 * w * h];
+        pixels::write_frame(&up, original, 3 * w, &mut rgb, 3 * w, layout, 1.0);
+        rgb
+    };
+    let own: Vec<Vec<u8>> = (0..5).map(|t| render(&mut guided, &pairs[t], &full[t], &frames[t])).collect();
+    let reused: Vec<Vec<u8>> = (0..5).map(|t| render(&mut guided, &pairs[0], &full[t], &frames[t])).collect();
+    let aligned: Vec<Vec<u8>> = (0..5)
+        .map(|t| {
+            let mut pair = (Planes::default(), Planes::default());
+            if !gstanimestyle::temporal::align(&pairs[0].0, &pairs[0].1, &pairs[t].0, &mut pair.0, &mut pair.1) {
+                pair = (pairs[0].0.clone(), pairs[0].1.clone());
+            }
+            render(&mut guided, &pair, &full[t], &frames[t])
+        })
+        .collect();
+    let repeated: Vec<Vec<u8>> = (0..5).map(|_| own[0].clone()).collect();
+
+    // The 200×260 crop where the input moves most (the walkers).
+    let (cw, ch) = (200usize, 260usize);
+    let moved = |x: usize, y: usize| -> u32 {
+        let i = 3 * (y * w + x);
+        (0..3).map(|c| frames[0][i + c].abs_diff(frames[4][i + c]) as u32).sum()
+    };
+    let (mut best, mut at) = (0u64, (0, 0));
+    for y in (0..=h - ch).step_by(20) {
+        for x in (0..=w - cw).step_by(20) {
+            let sum: u64 = (y..y + ch)
+                .step_by(2)
+                .flat_map(|yy| (x..x + cw).step_by(2).map(move |xx| (xx, yy)))
+                .map(|(xx, yy)| moved(xx, yy) as u64)
+                .sum();
+            if sum > best {
+                (best, at) = (sum, (x, y));
+            }
+        }
+    }
+    let (cx, cy) = at;
+    let mut strip = image::RgbImage::from_pixel(5 * (cw as u32 + 4), 5 * (ch as u32 + 4), image::Rgb([255, 255, 255]));
+    for (row, set) in [&frames, &own, &aligned, &reused, &repeated].into_iter().enumerate() {
+        for (k, f) in set.iter().enumerate() {
+            for y in 0..ch {
+                for x in 0..cw {
+                    let i = 3 * ((cy + y) * w + cx + x);
+                    let px = image::Rgb([f[i], f[i + 1], f[i + 2]]);
+                    strip.put_pixel((k * (cw + 4) + x) as u32, (row * (ch + 4) + y) as u32, px);
+                }
+            }
+        }
+    }
+    strip.save(path).ok()?;
+    // Mean difference from each frame's own stylization over the crop, frames 2–5.
+    let diff = |set: &[Vec<u8>]| {
+        let mut total = 0u64;
+        let mut n = 0u64;
+        for t in 1..5 {
+            for y in cy..cy + ch {
+                for i in 3 * (y * w + cx)..3 * (y * w + cx + cw) {
+                    total += set[t][i].abs_diff(own[t][i]) as u64;
+                    n += 1;
+                }
+            }
+        }
+        total as f64 / n as f64
+    };
+    Some((diff(&aligned), diff(&reused), diff(&repeated)))
+}
+
 fn main() {
     gst::init().unwrap();
     gstanimestyle::plugin_register_static().unwrap();
     let o = parse_options();
+    if o.strip_only {
+        return write_reuse_strip();
+    }
     println!(
         "\nLive latency, {}x{} videotestsrc is-live=true, default properties, fakesink sync=true qos=true, {} s per run\n",
         o.size.0, o.size.1, o.seconds
@@ -285,5 +431,19 @@ fn main() {
             "| {policy} | {} / {} | {:.1} / {:.1} / {:.1} ms | {:.0} ms |",
             r.frames_in, r.frames_out, r.gap_before_ms, r.gap_loading_ms, r.gap_after_ms, r.switch_ms
         );
+    }
+    write_reuse_strip();
+}
+
+fn write_reuse_strip() {
+    let path = "docs/latest-reuse-strip.png";
+    match reuse_strip(path) {
+        Some((aligned, guided, repeated)) => println!(
+            "\nwrote {path}: 5 vtest.avi frames, rows input | own stylization | frame 1's reused, aligned to the \
+             frame and guided by it (latest) | frame 1's reused, guided only | frame 1's repeated.\nMean difference \
+             from each frame's own stylization over the walkers (levels): aligned + guided {aligned:.2}, guided only \
+             {guided:.2}, repeated {repeated:.2}"
+        ),
+        None => println!("\n(no vtest.avi or ONNX Runtime: {path} not written)"),
     }
 }

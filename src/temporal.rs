@@ -152,6 +152,27 @@ pub fn estimate_motion(prev: &Planes, cur: &Planes) -> (usize, Vec<(i32, i32)>) 
     (bw, vectors)
 }
 
+/// Moves an earlier stylization onto a later frame: block motion from `prev_in` (what the
+/// network saw then) to `cur_in` (the later frame at the same size) warps both `prev_in` and
+/// `prev_out` into `aligned_in` / `aligned_out`. `realtime-policy=latest` does this before
+/// reusing a stylization, so what moved since is not fitted with the old frame's colours.
+/// Returns false (and leaves the outputs alone) when nothing moved.
+pub fn align(
+    prev_in: &Planes,
+    prev_out: &Planes,
+    cur_in: &Planes,
+    aligned_in: &mut Planes,
+    aligned_out: &mut Planes,
+) -> bool {
+    let (bw, vectors) = estimate_motion(prev_in, cur_in);
+    if vectors.iter().all(|v| *v == (0, 0)) {
+        return false;
+    }
+    warp(prev_in, aligned_in, bw, &vectors);
+    warp(prev_out, aligned_out, bw, &vectors);
+    true
+}
+
 /// `src` warped by per-block vectors: `dst(x, y) = src(x + dx, y + dy)` (clamped to the image).
 fn warp(src: &Planes, dst: &mut Planes, bw: usize, vectors: &[(i32, i32)]) {
     let (w, h) = (src.width, src.height);
@@ -415,6 +436,28 @@ mod tests {
                 assert_eq!(warped.data[y * w + x], cur.data[y * w + x], "({x},{y})");
             }
         }
+    }
+
+    #[test]
+    fn align_moves_a_stylization_with_the_scene() {
+        let (w, h) = (64, 48);
+        let tex = |x: i32, y: i32| (((x * 37) ^ (y * 53)) % 97) as f32 * 2.0;
+        let prev_in = planes(w, h, |_, x, y| tex(x as i32, y as i32));
+        // A "stylization" that depends on position: each pixel's own coordinates.
+        let prev_out = planes(w, h, |c, x, y| if c == 0 { x as f32 } else { y as f32 });
+        let cur_in = planes(w, h, |_, x, y| tex(x as i32 + 3, y as i32 + 2));
+        let (mut aligned_in, mut aligned_out) = (Planes::default(), Planes::default());
+        assert!(align(&prev_in, &prev_out, &cur_in, &mut aligned_in, &mut aligned_out));
+        let n = w * h;
+        for (x, y) in [(10, 10), (40, 30)] {
+            assert_eq!(aligned_in.data[y * w + x], cur_in.data[y * w + x]);
+            // The stylized pixel now at (x, y) is the one made for (x + 3, y + 2).
+            assert_eq!(
+                (aligned_out.data[y * w + x], aligned_out.data[n + y * w + x]),
+                ((x + 3) as f32, (y + 2) as f32)
+            );
+        }
+        assert!(!align(&prev_in, &prev_out, &prev_in, &mut aligned_in, &mut aligned_out), "nothing moved");
     }
 
     #[test]

@@ -237,6 +237,9 @@ struct Buffers {
     /// What the network last saw and returned (network size), for skipping unchanged frames.
     last_input: Planes,
     last_output: Planes,
+    /// `latest`: a reused stylization moved onto the current frame ([`temporal::align`]).
+    aligned_in: Planes,
+    aligned_out: Planes,
 }
 
 impl Buffers {
@@ -1102,7 +1105,8 @@ impl VideoFilterImpl for AnimeStyle {
             temporal,
             last_input,
             last_output,
-            ..
+            aligned_in,
+            aligned_out,
         } = buffers;
         // The network's input as planes: needed to scale it, to compare frames, and under
         // `latest` to hand it to the inference thread and to guide a reused stylization.
@@ -1204,10 +1208,18 @@ impl VideoFilterImpl for AnimeStyle {
             *last_output = Planes::default();
         }
 
-        // Back to the frame size. A reused stylization is guided by this frame, so it follows
-        // what moved since.
+        // Back to the frame size. A reused stylization is first moved onto this frame by block
+        // motion, then guided by it, so it follows what moved since.
         let upsample_started = Instant::now();
         let (pair_in, pair_out): (&Planes, &Planes) = match &shared {
+            Some(s)
+                if fate == Fate::Reused
+                    && (s.input.width, s.input.height) == (low_in.width, low_in.height)
+                    && (s.output.width, s.output.height) == (low_in.width, low_in.height)
+                    && temporal::align(&s.input, &s.output, low_in, aligned_in, aligned_out) =>
+            {
+                (&*aligned_in, &*aligned_out)
+            }
             Some(s) => (&s.input, &s.output),
             None => (low_in, &*network_out),
         };
