@@ -33,6 +33,8 @@
 //!
 //! The machine may be shared and noisy: compare the policies within one run.
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -246,42 +248,6 @@ fn swap_run(policy: &str, o: &Options) -> SwapRow {
     }
 }
 
-const FOOTAGE: &str = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
-
-/// `n` frames of vtest.avi from `first`, as packed RGB, with their size.
-/// Frame size and packed RGB frames.
-type Footage = ((usize, usize), Vec<Vec<u8>>);
-
-fn vtest_frames(first: usize, n: usize) -> Option<Footage> {
-    if !std::path::Path::new(FOOTAGE).exists() {
-        return None;
-    }
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location={FOOTAGE} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! appsink name=sink sync=false"
-    ))
-    .ok()?
-    .downcast::<gst::Pipeline>()
-    .ok()?;
-    let sink = pipeline.by_name("sink")?.downcast::<gst_app::AppSink>().ok()?;
-    pipeline.set_state(gst::State::Playing).ok()?;
-    let (mut frames, mut size, mut seen) = (Vec::new(), (0, 0), 0);
-    while frames.len() < n {
-        let Ok(sample) = sink.pull_sample() else { break };
-        seen += 1;
-        if seen <= first {
-            continue;
-        }
-        let info = gst_video::VideoInfo::from_caps(sample.caps()?).ok()?;
-        size = (info.width() as usize, info.height() as usize);
-        let stride = info.stride()[0] as usize;
-        let map = sample.buffer()?.map_readable().ok()?;
-        let rgb: Vec<u8> = (0..size.1).flat_map(|y| map[y * stride..y * stride + 3 * size.0].to_vec()).collect();
-        frames.push(rgb);
-    }
-    pipeline.set_state(gst::State::Null).ok()?;
-    Some((size, frames))
-}
-
 /// Stylizes vtest frames with the embedded model the way `latest` does when it reuses the
 /// first frame's stylization, and writes the strip.
 fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
@@ -291,7 +257,7 @@ fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
     use gstanimestyle::resample::Resampler;
     use gstanimestyle::upsample::GuidedUpsampler;
 
-    let ((w, h), frames) = vtest_frames(30, 5)?;
+    let common::Footage { width: w, height: h, frames } = common::vtest_frames(30, 5)?;
     let layout = PackedLayout { pixel_stride: 3, rgb_offsets: [0, 1, 2] };
     let mut generator = Generator::load(&ModelSource::Embedded, &SessionSettings::default()).ok()?;
     let (content, canvas) = network_size(&generator.contract, (w as u32, h as u32), -1);
@@ -330,37 +296,8 @@ fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
 
     // The 200×260 crop where the input moves most (the walkers).
     let (cw, ch) = (200usize, 260usize);
-    let moved = |x: usize, y: usize| -> u32 {
-        let i = 3 * (y * w + x);
-        (0..3).map(|c| frames[0][i + c].abs_diff(frames[4][i + c]) as u32).sum()
-    };
-    let (mut best, mut at) = (0u64, (0, 0));
-    for y in (0..=h - ch).step_by(20) {
-        for x in (0..=w - cw).step_by(20) {
-            let sum: u64 = (y..y + ch)
-                .step_by(2)
-                .flat_map(|yy| (x..x + cw).step_by(2).map(move |xx| (xx, yy)))
-                .map(|(xx, yy)| moved(xx, yy) as u64)
-                .sum();
-            if sum > best {
-                (best, at) = (sum, (x, y));
-            }
-        }
-    }
-    let (cx, cy) = at;
-    let mut strip = image::RgbImage::from_pixel(5 * (cw as u32 + 4), 5 * (ch as u32 + 4), image::Rgb([255, 255, 255]));
-    for (row, set) in [&frames, &own, &aligned, &reused, &repeated].into_iter().enumerate() {
-        for (k, f) in set.iter().enumerate() {
-            for y in 0..ch {
-                for x in 0..cw {
-                    let i = 3 * ((cy + y) * w + cx + x);
-                    let px = image::Rgb([f[i], f[i + 1], f[i + 2]]);
-                    strip.put_pixel((k * (cw + 4) + x) as u32, (row * (ch + 4) + y) as u32, px);
-                }
-            }
-        }
-    }
-    strip.save(path).ok()?;
+    let (cx, cy) = common::busiest_crop(&frames[0], &frames[4], (w, h), (cw, ch));
+    common::save_strip(path, &[&frames, &own, &aligned, &reused, &repeated], w, (cx, cy), (cw, ch));
     // Mean difference from each frame's own stylization over the crop, frames 2–5.
     let diff = |set: &[Vec<u8>]| {
         let mut total = 0u64;

@@ -17,11 +17,12 @@
 //! cargo bench --bench temporal [-- --stable-model models/animestyle-cel.onnx --frames 24]
 //! ```
 
+mod common;
+
 use gst::prelude::*;
 use gst_video::VideoFormat;
 
 const PHOTO: &str = "/usr/share/doc/opencv-doc/examples/data/building.jpg";
-const FOOTAGE: &str = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 const SIZE: (usize, usize) = (1280, 720);
 
 type Rgb = Vec<u8>; // interleaved RGB, row-major
@@ -181,37 +182,6 @@ fn warping_error(outputs: &[Rgb], warp: impl Fn(f32, f32) -> Option<(f32, f32)>)
     total / pairs as f64
 }
 
-/// The first `n` frames of vtest.avi as RGB (768×576).
-fn vtest_frames(n: usize) -> Option<(usize, usize, Vec<Rgb>)> {
-    if !std::path::Path::new(FOOTAGE).exists() {
-        return None;
-    }
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location={FOOTAGE} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! appsink name=sink sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline.by_name("sink").unwrap().downcast::<gst_app::AppSink>().unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut frames = Vec::new();
-    let mut size = (0, 0);
-    while frames.len() < n {
-        let Ok(sample) = sink.pull_sample() else { break };
-        let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
-        size = (info.width() as usize, info.height() as usize);
-        let stride = info.stride()[0] as usize;
-        let map = sample.buffer().unwrap().map_readable().unwrap();
-        let mut rgb = vec![0u8; 3 * size.0 * size.1];
-        for y in 0..size.1 {
-            rgb[y * 3 * size.0..(y + 1) * 3 * size.0].copy_from_slice(&map[y * stride..y * stride + 3 * size.0]);
-        }
-        frames.push(rgb);
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-    Some((size.0, size.1, frames))
-}
-
 /// Time of the temporal filter alone at 720p (network 384×216), with motion compensation
 /// during a pan, in ms.
 fn smoothing_cost() -> f64 {
@@ -243,45 +213,14 @@ fn smoothing_cost() -> f64 {
     started.elapsed().as_secs_f64() * 1000.0 / runs as f64
 }
 
-fn strip(vtest: &(usize, usize, Vec<Rgb>), offs: &[Rgb], ons: &[Rgb], path: &str) {
+fn strip(vtest: &common::Footage, offs: &[Rgb], ons: &[Rgb], path: &str) {
     // 5 consecutive frames; the 200×260 crop where the input moves most (the walkers).
-    let (w, h, frames) = vtest;
-    let (w, h) = (*w, *h);
-    let (cw, ch) = (200usize, 260usize);
-    let first = 30;
-    let moved: Vec<u32> = frames[first]
-        .chunks_exact(3)
-        .zip(frames[first + 4].chunks_exact(3))
-        .map(|(a, b)| (0..3).map(|c| a[c].abs_diff(b[c]) as u32).sum::<u32>())
-        .collect();
-    let mut best = (0u64, (0usize, 0usize));
-    for y in (0..=h - ch).step_by(20) {
-        for x in (0..=w - cw).step_by(20) {
-            let sum: u64 =
-                (y..y + ch).map(|yy| moved[yy * w + x..yy * w + x + cw].iter().map(|v| *v as u64).sum::<u64>()).sum();
-            if sum > best.0 {
-                best = (sum, (x, y));
-            }
-        }
-    }
-    let (cx, cy) = best.1;
-    let mut out = image::RgbImage::from_pixel(5 * (cw as u32 + 4), 3 * (ch as u32 + 4), image::Rgb([255, 255, 255]));
-    for (row, set) in [&frames[..], offs, ons].into_iter().enumerate() {
-        for k in 0..5 {
-            let f = &set[first + k];
-            for y in 0..ch {
-                for x in 0..cw {
-                    let i = 3 * ((cy + y) * w + cx + x);
-                    out.put_pixel(
-                        (k * (cw + 4) + x) as u32,
-                        (row * (ch + 4) + y) as u32,
-                        image::Rgb([f[i], f[i + 1], f[i + 2]]),
-                    );
-                }
-            }
-        }
-    }
-    out.save(path).unwrap();
+    let (first, crop) = (30, (200, 260));
+    let size = (vtest.width, vtest.height);
+    let at = common::busiest_crop(&vtest.frames[first], &vtest.frames[first + 4], size, crop);
+    let five = |set: &[Rgb]| set[first..first + 5].to_vec();
+    let rows = [five(&vtest.frames), five(offs), five(ons)];
+    common::save_strip(path, &[&rows[0], &rows[1], &rows[2]], vtest.width, at, crop);
 }
 
 fn main() {
@@ -313,9 +252,10 @@ fn main() {
     let zoom = 1.01f32;
     let zoom_frames: Vec<Rgb> =
         (0..n).map(|t| noisy(&view(&photo, cx, cy, zoom.powi(t as i32)), 3.0, t as u64)).collect();
-    let vtest = vtest_frames(n.max(48));
+    let vtest = common::vtest_frames(0, n.max(48));
     // Background masks for vtest: input changed by < 3 levels since the previous frame.
-    let vtest_masks: Option<Vec<Vec<bool>>> = vtest.as_ref().map(|(_, _, f)| {
+    let vtest_masks: Option<Vec<Vec<bool>>> = vtest.as_ref().map(|v| {
+        let f = &v.frames;
         (0..f.len())
             .map(|t| {
                 if t == 0 {
@@ -348,7 +288,7 @@ fn main() {
             Some((hw + (x - hw) / zoom, hh + (y - hh) / zoom))
         });
         let fv = match (&vtest, &vtest_masks) {
-            (Some((w, h, frames)), Some(masks)) => {
+            (Some(common::Footage { width: w, height: h, frames }), Some(masks)) => {
                 let (outs, _) = run(&config, (*w, *h), frames);
                 let fv = flicker(&outs, Some(masks));
                 vtest_outputs.push(outs);
