@@ -29,25 +29,9 @@ pub fn psnr(a: Rgb8, b: Rgb8) -> f64 {
     10.0 * (255.0f64 * 255.0 / mse.max(1e-12)).log10()
 }
 
-/// Gaussian blur (σ 1.5, 11 taps) of a `w × h` plane, edges clamped.
+/// SSIM's window: Gaussian blur, σ 1.5, 11 taps, edges clamped.
 fn gauss(src: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let k: Vec<f32> = (-5..=5).map(|i: i32| (-(i * i) as f32 / (2.0 * 1.5 * 1.5)).exp()).collect();
-    let sum: f32 = k.iter().sum();
-    let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
-    let at = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
-    let mut tmp = vec![0.0; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            tmp[y * w + x] = (0..11).map(|i| k[i] * src[y * w + at(x as isize + i as isize - 5, w)]).sum();
-        }
-    }
-    let mut out = vec![0.0; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            out[y * w + x] = (0..11).map(|i| k[i] * tmp[at(y as isize + i as isize - 5, h) * w + x]).sum();
-        }
-    }
-    out
+    animestyle_model::blur::gaussian_blur(src, w, h, 1.5, 5)
 }
 
 /// SSIM of the luma (Wang et al. 2004: Gaussian window σ 1.5, K1 0.01, K2 0.03), mean over

@@ -5,7 +5,9 @@
 //! - [`onnx`]: the ONNX protobuf types and a small graph builder.
 //! - [`fixtures`]: tiny models with exactly known behaviour (and broken ones) for tests.
 //! - [`handmade`]: the placeholder "cel" generator with hand-chosen weights.
+//! - [`blur`]: the Gaussian blur the element's metrics and the trainer's teacher share.
 
+pub mod blur;
 pub mod contract;
 pub mod fixtures;
 pub mod handmade;

@@ -566,23 +566,5 @@ pub fn edge_smoothed(img: &RgbImage) -> RgbImage {
 
 /// 5-tap Gaussian blur, σ 1.1, edge replication.
 fn gaussian5(src: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let k: Vec<f32> = {
-        let raw: Vec<f32> = (-2i32..=2).map(|i| (-(i * i) as f32 / (2.0 * 1.1 * 1.1)).exp()).collect();
-        let s: f32 = raw.iter().sum();
-        raw.iter().map(|v| v / s).collect()
-    };
-    let cl = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
-    let mut tmp = vec![0.0; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            tmp[y * w + x] = (0..5).map(|j| k[j] * src[y * w + cl(x as isize + j as isize - 2, w)]).sum();
-        }
-    }
-    let mut out = vec![0.0; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            out[y * w + x] = (0..5).map(|j| k[j] * tmp[cl(y as isize + j as isize - 2, h) * w + x]).sum();
-        }
-    }
-    out
+    animestyle_model::blur::gaussian_blur(src, w, h, 1.1, 2)
 }
