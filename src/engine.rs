@@ -2,7 +2,6 @@
 //! waiting to replace it (hot-swap: a new `model` set while playing is loaded and warmed up on a
 //! background thread, then switched in between two frames).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -47,8 +46,6 @@ pub struct Engine {
     generator: Mutex<Generator>,
     model: Mutex<Arc<ModelInfo>>,
     waiting: Mutex<Option<Generator>>,
-    has_waiting: AtomicBool,
-    serial: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -70,8 +67,6 @@ impl Engine {
             model: Mutex::new(info(&generator, 1)),
             generator: Mutex::new(generator),
             waiting: Mutex::new(None),
-            has_waiting: AtomicBool::new(false),
-            serial: AtomicU64::new(1),
         })
     }
 
@@ -84,12 +79,11 @@ impl Engine {
     /// offered earlier and not switched in yet is replaced).
     pub fn offer(&self, generator: Generator) {
         *lock(&self.waiting) = Some(generator);
-        self.has_waiting.store(true, Ordering::Release);
     }
 
     /// True while an offered model waits to be switched in.
     pub fn switch_waiting(&self) -> bool {
-        self.has_waiting.load(Ordering::Acquire)
+        lock(&self.waiting).is_some()
     }
 
     /// Switches to the offered model, if any. Returns the new model's description.
@@ -99,12 +93,9 @@ impl Engine {
     }
 
     fn switch_locked(&self, generator: &mut Generator) -> Option<Arc<ModelInfo>> {
-        if !self.has_waiting.swap(false, Ordering::AcqRel) {
-            return None;
-        }
         let new = lock(&self.waiting).take()?;
         let old = std::mem::replace(generator, new);
-        let serial = self.serial.fetch_add(1, Ordering::AcqRel) + 1;
+        let serial = lock(&self.model).serial + 1;
         let model = info(generator, serial);
         *lock(&self.model) = model.clone();
         // Releasing a session frees its memory arena; keep that off the frame's time.
