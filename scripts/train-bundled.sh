@@ -17,7 +17,9 @@ STABLE_STEPS="${STABLE_STEPS:-400}"
 OUT="${OUT:-models/animestyle-cel.onnx}"
 # The generator the element runs at inference-size 384 (long side): see the size sweep in
 # models/MODELS.md.
-COMMON=(--mode teacher --photos data/photos --batch 4 --crop 128 --c1 16 --c2 32 --c3 64 --blocks 6
+# The photo folders it was trained on, in the order a recursive scan of data/photos met them
+# then (data/photos has grown since: renpy/, people/, lomiri/).
+COMMON=(--mode teacher --photos data/photos/opencv --photos data/photos/skimage --photos data/photos/sklearn --batch 4 --crop 128 --c1 16 --c2 32 --c3 64 --blocks 6
         --expand 2 --held-out 3 --checkpoint-every 100)
 TRAIN_ARGS=("${COMMON[@]}" --steps "$STEPS" --seed 1 --sample-every 250)
 # Fine-tune: the same losses plus the stability term, from the trained networks.

@@ -1,9 +1,12 @@
 //! Image folders → augmented, deterministic training batches.
 //!
 //! [`Dataset::open`] scans folders recursively for `.jpg`/`.jpeg`/`.png`/`.webp`, decodes them,
-//! skips (with one warning line each) files that do not decode or are smaller than
-//! [`MIN_SIDE`] px on the short side, downscales big images to [`LOAD_MAX_SIDE`] px on the long
-//! side, and precomputes per image what the batches need:
+//! flattens style frames that have an alpha channel ([`flatten_alpha`]: crop to the visible
+//! pixels, composite over white; photos keep dropping their alpha channel as they always did, so
+//! the bundled model's training data is unchanged), skips (with one warning line each) files
+//! that do not decode, are fully transparent style frames or are smaller than [`MIN_SIDE`] px on
+//! the short side, downscales big images to [`LOAD_MAX_SIDE`] px on the long side, and
+//! precomputes per image what the batches need:
 //!
 //! - `teacher` mode: nothing; the teacher filter ([`crate::teacher`]) runs on each augmented
 //!   crop in [`Dataset::batch`], at the scale the generator sees it, so target lines are as wide
@@ -22,7 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::bail;
 use image::imageops::FilterType;
-use image::{Rgb, RgbImage};
+use image::{DynamicImage, Rgb, RgbImage, RgbaImage};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -40,6 +43,9 @@ pub const LOAD_MAX_SIDE: u32 = 1024;
 pub const HELD_OUT_SIZE: u32 = 256;
 /// File extensions read (case-insensitive).
 pub const EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
+/// Transparent margin (px) kept around the visible pixels when [`flatten_alpha`] crops an image
+/// with an alpha channel, so outlines do not touch the border.
+pub const ALPHA_MARGIN: u32 = 8;
 
 /// One training batch. Images are NCHW float RGB in `[-1, 1]`, `n × 3 × size × size`,
 /// row-major, all the same size.
@@ -143,7 +149,7 @@ fn is_image(path: &Path) -> bool {
 }
 
 /// Image files under `dir`, recursively, sorted.
-fn scan(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn scan(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -163,16 +169,57 @@ fn scan(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Decodes `path`, checks its size and downscales it to [`LOAD_MAX_SIDE`].
-fn load_image(path: &Path) -> Result<RgbImage, String> {
+/// Decodes `path`, checks its size and downscales it to [`LOAD_MAX_SIDE`]. `flatten`: an alpha
+/// channel is flattened ([`to_rgb_flattened`]; style frames) instead of dropped (photos).
+fn load_image(path: &Path, flatten: bool) -> Result<RgbImage, String> {
     let reader = image::ImageReader::open(path).map_err(|e| e.to_string())?;
     let reader = reader.with_guessed_format().map_err(|e| e.to_string())?;
-    let img = reader.decode().map_err(|e| e.to_string())?.to_rgb8();
+    let decoded = reader.decode().map_err(|e| e.to_string())?;
+    let img = if flatten { to_rgb_flattened(decoded)? } else { decoded.to_rgb8() };
     let (w, h) = img.dimensions();
     if w.min(h) < MIN_SIDE {
         return Err(format!("{w}×{h} is smaller than {MIN_SIDE} px on the short side"));
     }
     Ok(downscale_to(img, LOAD_MAX_SIDE))
+}
+
+/// A decoded image as RGB: images without an alpha channel are converted as they are; images
+/// with one go through [`flatten_alpha`] with [`ALPHA_MARGIN`]. Fully transparent images are an
+/// error.
+pub fn to_rgb_flattened(img: DynamicImage) -> Result<RgbImage, String> {
+    if !img.color().has_alpha() {
+        return Ok(img.to_rgb8());
+    }
+    flatten_alpha(&img.to_rgba8(), ALPHA_MARGIN).ok_or_else(|| "every pixel is fully transparent".to_string())
+}
+
+/// Crops `img` to the bounding box of its pixels with alpha > 0, grown by `margin` px on each
+/// side (within the image), and composites it over flat white: `c' = (c·a + 255·(255 − a)) / 255`.
+/// `None` when every pixel is fully transparent.
+///
+/// Why: character sprites (Ren'Py's `eileen *`, `sylvie *`, …) and clip art are drawn on
+/// transparency, and whatever RGB sits under alpha 0 is arbitrary (often black), so dropping the
+/// alpha channel would train on black silhouettes and empty canvas. Cropping keeps the crops on
+/// the drawing; white is a neutral paper colour that the drawn outlines stand out against. A
+/// fully opaque image comes out unchanged (same size, same pixels).
+pub fn flatten_alpha(img: &RgbaImage, margin: u32) -> Option<RgbImage> {
+    let (w, h) = img.dimensions();
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, p) in img.enumerate_pixels() {
+        if p.0[3] > 0 {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+    }
+    if x0 > x1 {
+        return None;
+    }
+    let (x0, y0) = (x0.saturating_sub(margin), y0.saturating_sub(margin));
+    let (x1, y1) = (x1.saturating_add(margin).min(w - 1), y1.saturating_add(margin).min(h - 1));
+    Some(RgbImage::from_fn(x1 - x0 + 1, y1 - y0 + 1, |x, y| {
+        let [r, g, b, a] = img.get_pixel(x0 + x, y0 + y).0;
+        let a = a as u32;
+        Rgb([r, g, b].map(|c| ((c as u32 * a + 255 * (255 - a) + 127) / 255) as u8))
+    }))
 }
 
 /// Shrinks `img` so its long side is at most `max_side` (aspect kept); never enlarges.
@@ -218,8 +265,9 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     results.into_inner().unwrap().into_iter().map(|r| r.expect("every item processed")).collect()
 }
 
-/// Loads every folder of one kind (`what`: "photo" / "style"); returns the images (with their
-/// paths) in folder, then path order.
+/// Loads every folder of one kind (`what`: "photo" / "style"; style frames' alpha channels are
+/// flattened, see [`load_image`]); returns the images (with their paths) in folder, then path
+/// order.
 fn load_folders(
     dirs: &[PathBuf],
     what: &str,
@@ -242,7 +290,7 @@ fn load_folders(
                 dir.display()
             );
         }
-        let loaded = par_map(&files, |p| load_image(p));
+        let loaded = par_map(&files, |p| load_image(p, what == "style"));
         let mut used = 0;
         let mut n_skipped = 0;
         for (path, r) in files.iter().zip(loaded) {
@@ -567,4 +615,53 @@ pub fn edge_smoothed(img: &RgbImage) -> RgbImage {
 /// 5-tap Gaussian blur, σ 1.1, edge replication.
 fn gaussian5(src: &[f32], w: usize, h: usize) -> Vec<f32> {
     animestyle_model::blur::gaussian_blur(src, w, h, 1.1, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgba;
+
+    #[test]
+    fn flatten_alpha_crops_to_visible_pixels_and_composites_over_white() {
+        // 7×6, transparent (with black, as sprites often have, under alpha 0) except an opaque
+        // red pixel at (2, 1) and a half-transparent blue one at (3, 2).
+        let mut img = RgbaImage::from_pixel(7, 6, Rgba([0, 0, 0, 0]));
+        img.put_pixel(2, 1, Rgba([255, 0, 0, 255]));
+        img.put_pixel(3, 2, Rgba([0, 0, 255, 128]));
+        let out = flatten_alpha(&img, 1).expect("has visible pixels");
+        // Bounding box x 2..=3, y 1..=2, grown by 1: x 1..=4, y 0..=3.
+        assert_eq!(out.dimensions(), (4, 4));
+        let white = Rgb([255, 255, 255]);
+        for (x, y, p) in out.enumerate_pixels() {
+            let want = match (x, y) {
+                (1, 1) => Rgb([255, 0, 0]),
+                // (0·128 + 255·127 + 127) / 255 = 127; (255·128 + 255·127 + 127) / 255 = 255.
+                (2, 2) => Rgb([127, 127, 255]),
+                _ => white,
+            };
+            assert_eq!(*p, want, "pixel ({x}, {y})");
+        }
+        // The margin stops at the image border.
+        let mut corner = RgbaImage::from_pixel(5, 5, Rgba([9, 9, 9, 0]));
+        corner.put_pixel(0, 4, Rgba([10, 20, 30, 255]));
+        let out = flatten_alpha(&corner, 2).expect("has visible pixels");
+        assert_eq!(out.dimensions(), (3, 3));
+        assert_eq!(*out.get_pixel(0, 2), Rgb([10, 20, 30]));
+        assert_eq!(*out.get_pixel(2, 0), white);
+        // Fully transparent: nothing to use.
+        assert_eq!(flatten_alpha(&RgbaImage::from_pixel(4, 4, Rgba([5, 5, 5, 0])), 2), None);
+    }
+
+    #[test]
+    fn opaque_images_load_unchanged() {
+        let rgb = RgbImage::from_fn(9, 5, |x, y| Rgb([(x * 20) as u8, (y * 40) as u8, 7]));
+        // No alpha channel: converted as before.
+        assert_eq!(to_rgb_flattened(DynamicImage::ImageRgb8(rgb.clone())).unwrap(), rgb);
+        // An alpha channel that is opaque everywhere: same size, same pixels.
+        let rgba = DynamicImage::ImageRgb8(rgb.clone()).to_rgba8();
+        assert_eq!(to_rgb_flattened(DynamicImage::ImageRgba8(rgba)).unwrap(), rgb);
+        let clear = RgbaImage::from_pixel(3, 3, Rgba([0, 0, 0, 0]));
+        assert!(to_rgb_flattened(DynamicImage::ImageRgba8(clear)).is_err());
+    }
 }

@@ -6,6 +6,7 @@
 //! `plot` draws loss curves and sample grids; `run` is the loop the CLI drives.
 
 pub mod data;
+pub mod evaluate;
 pub mod export;
 pub mod loss;
 pub mod model;

@@ -3,9 +3,10 @@
 //! or image size).
 //!
 //! Perceptual terms (content, style) are computed on features from
-//! [`crate::model::features::FeatureNet`]: VGG19 up to `conv4_4` when `TrainConfig.vgg19` names a
-//! weight file, else the documented fallback (content on 4× average-pooled images, style on
-//! Gram matrices of fixed seeded random-conv features) — see that module.
+//! [`crate::model::features::FeatureNet`]: VGG16 (content relu4_3, style relu1_2…relu4_3) when
+//! `TrainConfig.perceptual` names a weight file, VGG19 up to `conv4_4` when `TrainConfig.vgg19`
+//! does, else the documented fallback (content on 4× average-pooled images, style on Gram
+//! matrices of fixed seeded random-conv features) — see that module.
 
 use burn::tensor::Tensor;
 
@@ -55,9 +56,24 @@ pub fn gram(features: Tensor<4>) -> Tensor<3> {
 
 /// Style loss (AnimeGAN `style_loss`, after Gatys et al. 2016): L1 between Gram matrices of the
 /// generated image's features and of the **grayscale** style image's features (grayscale so the
-/// generator learns the style's texture, not its palette).
-pub fn style(fake_features: Tensor<4>, gray_style_features: Tensor<4>) -> Tensor<1> {
-    (gram(fake_features) - gram(gray_style_features)).abs().mean()
+/// generator learns the style's texture, not its palette), averaged over the feature layers
+/// (one layer for VGG19 and the fallback, four for VGG16). `fake_features[i]` pairs with
+/// `gray_style_features[i]`.
+pub fn style(fake_features: Vec<Tensor<4>>, gray_style_features: Vec<Tensor<4>>) -> Tensor<1> {
+    assert!(
+        !fake_features.is_empty() && fake_features.len() == gray_style_features.len(),
+        "style loss: {} generated vs {} style feature layers",
+        fake_features.len(),
+        gray_style_features.len()
+    );
+    let layers = fake_features.len();
+    let sum = fake_features
+        .into_iter()
+        .zip(gray_style_features)
+        .map(|(f, s)| (gram(f) - gram(s)).abs().mean())
+        .reduce(|a, b| a + b)
+        .expect("at least one layer");
+    if layers == 1 { sum } else { sum.div_scalar(layers as f64) }
 }
 
 /// ITU-R BT.601 luma of `[-1, 1]` RGB, replicated to 3 channels (AnimeGAN feeds the

@@ -165,6 +165,72 @@ pub fn sample_grid_image(rows: &[Vec<RgbImage>]) -> RgbImage {
     img
 }
 
+/// One bar chart: a bar per `(label, value)` in [`PALETTE`] order (so the same model has the
+/// same colour in every chart of a report), its value printed above it, an optional dashed
+/// `target` line, and `title` on top. Non-finite values are drawn as "n/a". The y axis starts
+/// at 0 (or at the lowest value when some are negative) so bar lengths compare honestly.
+pub fn bar_chart_image(title: &str, bars: &[(&str, f64)], target: Option<f64>) -> RgbImage {
+    const W: u32 = 360;
+    const H: u32 = 220;
+    let mut img = RgbImage::from_pixel(W, H, BACKGROUND);
+    draw_text(&mut img, 8, 6, title, TEXT, 1);
+    let (px0, py0, px1, py1) = (60, 34, W as i32 - 10, H as i32 - 16);
+    let finite = || bars.iter().map(|(_, v)| *v).chain(target).filter(|v| v.is_finite());
+    let lo = finite().fold(0.0f64, f64::min);
+    let hi = finite().fold(0.0f64, f64::max);
+    let hi = if hi - lo < 1e-12 { lo + 1.0 } else { hi + 0.12 * (hi - lo) };
+    let y_of = |v: f64| py1 - ((v - lo) / (hi - lo) * (py1 - py0) as f64).round() as i32;
+    draw_axes(&mut img, px0, py0, px1, py1);
+    for v in [lo, hi] {
+        let label = fmt_value(v);
+        draw_text(&mut img, px0 - 6 - text_width(&label, 1), y_of(v) - 3, &label, TEXT, 1);
+    }
+    if lo < 0.0 {
+        hline(&mut img, px0, px1, y_of(0.0), AXIS);
+    }
+    let n = bars.len().max(1) as i32;
+    let slot = (px1 - px0) / n;
+    let bar_w = (slot * 2 / 3).max(2);
+    for (i, (_, v)) in bars.iter().enumerate() {
+        let x = px0 + i as i32 * slot + (slot - bar_w) / 2;
+        let label = if v.is_finite() { fmt_value(*v) } else { "n/a".to_string() };
+        let ty = if v.is_finite() {
+            let (a, b) = (y_of(0.0f64.max(lo)), y_of(*v));
+            let c = PALETTE[i % PALETTE.len()];
+            fill_rect(&mut img, x, a.min(b), bar_w, (a - b).abs().max(1), Rgb(c));
+            a.min(b) - 10
+        } else {
+            py1 - 10
+        };
+        draw_text(&mut img, x + (bar_w - text_width(&label, 1)) / 2, ty, &label, TEXT, 1);
+    }
+    if let Some(t) = target.filter(|t| t.is_finite()) {
+        let y = y_of(t);
+        for x in (px0..px1).step_by(8) {
+            hline(&mut img, x, (x + 4).min(px1), y, Rgb([200, 0, 0]));
+        }
+        draw_text(&mut img, px1 - text_width("GOAL", 1), y - 9, "GOAL", Rgb([200, 0, 0]), 1);
+    }
+    img
+}
+
+/// A legend strip: a colour swatch per label, in [`PALETTE`] order (see [`bar_chart_image`]).
+pub fn legend_image(labels: &[&str], width: u32) -> RgbImage {
+    let rows = labels.len().max(1) as u32;
+    let mut img = RgbImage::from_pixel(width, 8 + 14 * rows, BACKGROUND);
+    for (i, label) in labels.iter().enumerate() {
+        let y = 6 + 14 * i as i32;
+        fill_rect(&mut img, 8, y, 16, 9, Rgb(PALETTE[i % PALETTE.len()]));
+        draw_text(&mut img, 32, y + 1, label, TEXT, 1);
+    }
+    img
+}
+
+/// Writes `img` as a PNG at `path`, atomically.
+pub fn save_png(path: &Path, img: &RgbImage) -> anyhow::Result<()> {
+    write_png(path, img)
+}
+
 fn write_png(path: &Path, img: &RgbImage) -> anyhow::Result<()> {
     let mut buf = Cursor::new(Vec::new());
     img.write_to(&mut buf, ImageFormat::Png).context("encoding PNG")?;

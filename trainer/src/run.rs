@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
+use crate::evaluate::probe::Probe;
 use crate::model::spec::GeneratorConfig;
 use crate::teacher::TeacherParams;
 use crate::train::{Backend, Mode, StepLosses, TrainConfig, Trainer};
@@ -34,6 +35,10 @@ pub struct RunOptions {
     pub checkpoint_every: u64,
     pub progress: bool,
     pub command_line: String,
+    /// Held-out style art and photos for FD-VGG16 / look measurements at every sample step
+    /// ([`crate::evaluate::probe`]); needs the run's `--perceptual` weights.
+    pub eval_style: Option<PathBuf>,
+    pub eval_photos: Option<PathBuf>,
 }
 
 /// `config.json` in a run directory.
@@ -301,6 +306,15 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
         config.generator.parameters(),
         run_dir.display()
     );
+    if let Some(net) = trainer.feature_net_name() {
+        eprintln!("perceptual features: {net}");
+    }
+    let probe = match (&options.eval_style, &options.eval_photos, &config.perceptual) {
+        (None, None, _) => None,
+        (Some(style), Some(photos), Some(weights)) => Some(Probe::open(weights, style, photos, run_dir, start)?),
+        (Some(_), Some(_), None) => bail!("--eval-style needs --perceptual (VGG16 weights: `make weights`)"),
+        _ => bail!("--eval-style and --eval-photos go together (held-out art and held-out photos)"),
+    };
     let bar = if options.progress && start < total {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_position(start);
@@ -329,6 +343,14 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
         }
         if done % options.sample_every == 0 || done == total {
             write_samples(run_dir, done, &trainer, &dataset, &log)?;
+            if let Some(probe) = &probe {
+                let r = probe.measure(done, |input, n, h, w| trainer.generate(input, n, h, w))?;
+                let l = r.look;
+                eprintln!(
+                    "step {done}: FD-VGG16 {:.1}, KID {:.4} ± {:.4}; structure {:.3} sharpness {:.2} flatness {:.2}",
+                    r.fd_vgg16, r.kid.0, r.kid.1, l.structure, l.sharpness, l.flatness
+                );
+            }
             if bar.is_none() {
                 let rate = (done - start) as f64 / started.elapsed().as_secs_f64();
                 eprintln!("step {done}/{total} ({rate:.2} steps/s): {}", format_losses(&losses));

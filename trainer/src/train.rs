@@ -17,7 +17,7 @@ use crate::model::discriminator::Discriminator;
 use crate::model::features::{FeatureNet, RandomFeatures};
 use crate::model::generator::Generator;
 use crate::model::spec::{GeneratorConfig, GeneratorWeights, SIZE_MULTIPLE};
-use crate::model::vgg::Vgg19;
+use crate::model::vgg::{Vgg16, Vgg19};
 
 /// What the generator learns from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -69,6 +69,11 @@ pub struct TrainConfig {
     pub weights: LossWeights,
     /// Optional VGG19 weights (torchvision `.pth` / safetensors) for perceptual losses.
     pub vgg19: Option<PathBuf>,
+    /// Optional VGG16 weights (`make weights`: `data/weights/vgg16.safetensors`) for the
+    /// perceptual losses: content on relu4_3, style on relu1_2…relu4_3 (see
+    /// [`crate::model::features`]). Exclusive with `vgg19`. Absent in older config files.
+    #[serde(default)]
+    pub perceptual: Option<PathBuf>,
     /// Where the networks run. Not part of what a run *is*: `--resume` may switch it.
     #[serde(default)]
     pub backend: Backend,
@@ -198,6 +203,7 @@ impl Default for TrainConfig {
             warmup_steps: 50,
             weights: LossWeights::teacher(),
             vgg19: None,
+            perceptual: None,
             backend: Backend::Flex,
             init_from: None,
         }
@@ -279,6 +285,9 @@ impl Trainer {
         if config.batch == 0 {
             bail!("batch must be at least 1");
         }
+        if config.perceptual.is_some() && config.vgg19.is_some() {
+            bail!("pass either VGG16 (--perceptual) or VGG19 (--vgg19) weights, not both");
+        }
         let g = &config.generator;
         if g.c1 == 0 || g.c2 == 0 || g.c3 == 0 || g.expand == 0 {
             bail!("generator channels and expansion must be positive: {g:?}");
@@ -289,9 +298,10 @@ impl Trainer {
         let discriminator = Discriminator::new(config.seed, &device);
         let features = match config.mode {
             Mode::Teacher => None,
-            Mode::Anime => Some(match &config.vgg19 {
-                Some(path) => FeatureNet::Vgg19(Vgg19::load(path, &device)?),
-                None => FeatureNet::Fallback(RandomFeatures::new(config.seed, &device)),
+            Mode::Anime => Some(match (&config.perceptual, &config.vgg19) {
+                (Some(path), _) => FeatureNet::Vgg16(Vgg16::load(path, &device)?),
+                (None, Some(path)) => FeatureNet::Vgg19(Vgg19::load(path, &device)?),
+                (None, None) => FeatureNet::Fallback(RandomFeatures::new(config.seed, &device)),
             }),
         };
         Ok(Trainer { config, device, base_device, generator, discriminator, opt_g: adam(), opt_d: adam(), features })
@@ -299,6 +309,12 @@ impl Trainer {
 
     pub fn config(&self) -> &TrainConfig {
         &self.config
+    }
+
+    /// The factor the style term is scaled by on top of its weight (1 unless VGG16, see
+    /// [`FeatureNet::style_scale`]); 1 in teacher mode.
+    pub fn style_scale(&self) -> f64 {
+        self.features.as_ref().map_or(1.0, |f| f.style_scale())
     }
 
     /// Name of the feature network used by the perceptual losses (anime mode), for logs.
@@ -391,8 +407,9 @@ impl Trainer {
                 }
                 if let Some(fake_s) = fake_s {
                     let gray = loss::grayscale(style.expect("style tensor"));
-                    let style_s = features.style_features(gray).detach();
-                    terms.push(("style", loss::style(fake_s, style_s).mul_scalar(w.style)));
+                    let style_s = features.style_features(gray).into_iter().map(|f| f.detach()).collect();
+                    let weight = w.style * features.style_scale();
+                    terms.push(("style", loss::style(fake_s, style_s).mul_scalar(weight)));
                 }
                 if !warm && w.color > 0.0 {
                     terms.push(("color", loss::color(fake.clone(), photos.clone()).mul_scalar(w.color)));

@@ -23,6 +23,7 @@ fn config(mode: Mode) -> TrainConfig {
             Mode::Anime => LossWeights::anime(),
         },
         vgg19: None,
+        perceptual: None,
         backend: Backend::Flex,
         init_from: None,
     }

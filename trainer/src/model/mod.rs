@@ -3,5 +3,6 @@
 pub mod discriminator;
 pub mod features;
 pub mod generator;
+pub mod lpips;
 pub mod spec;
 pub mod vgg;

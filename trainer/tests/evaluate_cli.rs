@@ -1,0 +1,176 @@
+//! `animestyle-train evaluate` as a user runs it: the report folder it writes, and the clear
+//! errors for a missing model, an empty folder, an unreadable image and a bad property.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_animestyle-train");
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+fn model() -> String {
+    format!("{ROOT}/models/animestyle-cel.onnx")
+}
+
+fn weights() -> PathBuf {
+    let p = Path::new(ROOT).join("data/weights/vgg16.safetensors");
+    assert!(p.is_file(), "{} is missing: run `make weights` (make test does)", p.display());
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).current_dir(ROOT).args(args).output().expect("animestyle-train runs")
+}
+
+fn error_line(o: &Output) -> String {
+    let text = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success(), "expected a failure, got success:\n{text}");
+    text.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("no error line in:\n{text}")).to_string()
+}
+
+/// `n` procedurally drawn "photos" (gradients, a disc, stripes) of 160×120 in `dir/name`.
+fn images(dir: &Path, name: &str, n: usize, stripes: u32) -> PathBuf {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    for i in 0..n as u32 {
+        let img = image::RgbImage::from_fn(160, 120, |x, y| {
+            let d = (x as i32 - 60 - 10 * i as i32).pow(2) + (y as i32 - 60).pow(2);
+            if d < 900 {
+                image::Rgb([230, 170 - 30 * i as u8, 50])
+            } else if (x / stripes + y / stripes + i).is_multiple_of(4) {
+                image::Rgb([20, 40, 110])
+            } else {
+                image::Rgb([(x + 40 * i) as u8, (y * 2) as u8, 140])
+            }
+        });
+        img.save(folder.join(format!("img{i}.png"))).unwrap();
+    }
+    folder
+}
+
+#[test]
+fn evaluate_writes_the_report_with_every_measure() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = images(dir.path(), "photos", 2, 6);
+    let style = images(dir.path(), "style", 3, 3);
+    let out = dir.path().join("report");
+    let weights = weights();
+    let o = run(&[
+        "evaluate",
+        "--model",
+        &format!("cel={}", model()),
+        "--teacher",
+        "--photos",
+        photos.to_str().unwrap(),
+        "--style",
+        style.to_str().unwrap(),
+        "--perceptual",
+        weights.to_str().unwrap(),
+        "--frame",
+        "320x180",
+        "--temporal-frames",
+        "6",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "evaluate failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in ["| cel |", "| teacher |", "| input |", "FD-VGG16", "not comparable with published FID", "img1.png"] {
+        assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let models = json["models"].as_array().unwrap();
+    let row = |label: &str| models.iter().find(|m| m["label"] == label).unwrap_or_else(|| panic!("no {label} row"));
+    // The input row is the reference: identical drawing, no LPIPS distance.
+    let input = row("input");
+    assert!((input["look"]["structure"].as_f64().unwrap() - 1.0).abs() < 1e-6);
+    assert!(input["lpips"].as_f64().unwrap().abs() < 1e-6);
+    // A stylization changes the picture: structure below 1, LPIPS above 0, a finite FD.
+    let cel = row("cel");
+    assert!(cel["look"]["structure"].as_f64().unwrap() < 0.99, "{cel}");
+    assert!(cel["lpips"].as_f64().unwrap() > 0.01, "{cel}");
+    assert!(cel["fd_vgg16"].as_f64().unwrap().is_finite());
+    assert!(cel["kid"][1].as_f64().unwrap() >= 0.0);
+    assert!(cel["temporal"]["flicker"].as_f64().unwrap().is_finite());
+    assert!(cel["ms_per_frame"].as_f64().unwrap() > 0.0);
+    for png in ["charts.png", "grid.png", "crops.png"] {
+        let img = image::open(out.join(png)).unwrap_or_else(|e| panic!("{png}: {e}"));
+        assert!(img.width() > 100 && img.height() > 100, "{png} is {}x{}", img.width(), img.height());
+    }
+    // grid.png: one row per image (2), input | cel | teacher, 256-px tiles of 16:9 frames.
+    let grid = image::open(out.join("grid.png")).unwrap();
+    assert!(grid.width() >= 3 * 256 && grid.width() < 4 * 256, "grid is {} wide", grid.width());
+    assert!(grid.height() >= 2 * 144 && grid.height() < 3 * 144, "grid is {} high", grid.height());
+}
+
+#[test]
+fn a_missing_model_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = images(dir.path(), "photos", 1, 6);
+    let o = run(&[
+        "evaluate",
+        "--model",
+        "/nonexistent/model.onnx",
+        "--photos",
+        photos.to_str().unwrap(),
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]);
+    let e = error_line(&o);
+    assert!(e.contains("/nonexistent/model.onnx") && e.contains("does not exist"), "{e}");
+    assert!(!dir.path().join("r").exists(), "no report for a failed run");
+}
+
+#[test]
+fn an_empty_folder_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = run(&[
+        "evaluate",
+        "--model",
+        &model(),
+        "--photos",
+        empty.to_str().unwrap(),
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]);
+    let e = error_line(&o);
+    assert!(e.contains(empty.to_str().unwrap()) && e.contains("holds no images"), "{e}");
+}
+
+#[test]
+fn an_unreadable_image_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = images(dir.path(), "photos", 1, 6);
+    std::fs::write(photos.join("broken.jpg"), b"not a jpeg at all").unwrap();
+    let o = run(&[
+        "evaluate",
+        "--model",
+        &model(),
+        "--photos",
+        photos.to_str().unwrap(),
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]);
+    let e = error_line(&o);
+    assert!(e.contains("broken.jpg") && e.contains("cannot read"), "{e}");
+}
+
+#[test]
+fn an_unknown_property_is_named_with_the_valid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = images(dir.path(), "photos", 1, 6);
+    let o = run(&[
+        "evaluate",
+        "--embedded",
+        "--set",
+        "sharpen=2",
+        "--photos",
+        photos.to_str().unwrap(),
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+    ]);
+    let e = error_line(&o);
+    assert!(e.contains("'sharpen'") && e.contains("strength"), "{e}");
+}
