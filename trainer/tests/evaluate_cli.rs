@@ -174,3 +174,68 @@ fn an_unknown_property_is_named_with_the_valid_ones() {
     let e = error_line(&o);
     assert!(e.contains("'sharpen'") && e.contains("strength"), "{e}");
 }
+
+#[test]
+fn training_logs_fd_and_the_look_at_each_sample_step_and_resumes_the_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = images(dir.path(), "photos", 3, 6);
+    let style = images(dir.path(), "style", 3, 3);
+    let held_out = images(dir.path(), "held-out", 2, 5);
+    let run_dir = dir.path().join("run");
+    let weights = weights();
+    let train = |steps: &str, resume: bool| {
+        let mut args = vec![
+            "train",
+            "--mode",
+            "anime",
+            "--out",
+            run_dir.to_str().unwrap(),
+            "--photos",
+            photos.to_str().unwrap(),
+            "--style",
+            style.to_str().unwrap(),
+            "--perceptual",
+            weights.to_str().unwrap(),
+            "--eval-style",
+            style.to_str().unwrap(),
+            "--eval-photos",
+            held_out.to_str().unwrap(),
+            "--steps",
+            steps,
+            "--c1",
+            "4",
+            "--c2",
+            "8",
+            "--c3",
+            "8",
+            "--blocks",
+            "1",
+            "--crop",
+            "32",
+            "--batch",
+            "2",
+            "--held-out",
+            "1",
+            "--sample-every",
+            "1",
+            "--quiet",
+        ];
+        if resume {
+            args.push("--resume");
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "train failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    };
+    train("2", false);
+    train("3", true);
+    let csv = std::fs::read_to_string(run_dir.join("eval.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = csv.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0] as u64).collect::<Vec<_>>(), vec![1, 2, 3], "{csv}");
+    for r in &rows {
+        assert!(r[1].is_finite() && r[1] >= 0.0, "FD {csv}");
+        assert!(r[4] > 0.0 && r[4] <= 1.0, "structure {csv}");
+    }
+    for png in ["eval-curve.png", "look-curve.png"] {
+        assert!(image::open(run_dir.join(png)).is_ok(), "{png}");
+    }
+}

@@ -4,6 +4,8 @@
 //! The weight tests need `data/weights/vgg16.safetensors` and `lpips-reference.json` (from
 //! `make weights`, which `make test` runs first); without them they fail and say so.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -126,34 +128,6 @@ fn vgg16_taps_have_the_documented_shapes_and_stop_early() {
     assert_eq!(two[1].dims(), [1, 128, 16, 24]);
 }
 
-/// Writes a safetensors file by hand (8-byte LE header length, JSON header, raw f32 LE data).
-fn write_safetensors(path: &Path, tensors: &[(String, Vec<usize>, Vec<f32>)]) {
-    let mut header = String::from("{");
-    let mut offset = 0usize;
-    for (i, (name, shape, data)) in tensors.iter().enumerate() {
-        let end = offset + data.len() * 4;
-        if i > 0 {
-            header.push(',');
-        }
-        header.push_str(&format!(
-            "\"{name}\":{{\"dtype\":\"F32\",\"shape\":{shape:?},\"data_offsets\":[{offset},{end}]}}"
-        ));
-        offset = end;
-    }
-    header.push('}');
-    while header.len() % 8 != 0 {
-        header.push(' ');
-    }
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    for (_, _, data) in tensors {
-        for v in data {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// Needs no downloaded weights: every file here is made up.
 #[test]
 fn vgg16_load_errors_name_the_problem_and_the_fix() {
@@ -185,7 +159,7 @@ fn vgg16_load_errors_name_the_problem_and_the_fix() {
         })
         .collect();
     let wrong = dir.path().join("vgg19.safetensors");
-    write_safetensors(&wrong, &tensors);
+    support::write_safetensors(&wrong, &tensors);
     let e = format!("{:#}", Vgg16::load(&wrong, &device).unwrap_err());
     assert!(e.contains("not a torchvision VGG16 file"), "{e}");
     assert!(e.contains("features.17.weight") && e.contains("features.24.bias"), "{e}");
@@ -204,7 +178,7 @@ fn vgg16_load_errors_name_the_problem_and_the_fix() {
         })
         .collect();
     let shapes = dir.path().join("shapes.safetensors");
-    write_safetensors(&shapes, &tensors);
+    support::write_safetensors(&shapes, &tensors);
     let e = format!("{:#}", Vgg16::load(&shapes, &device).unwrap_err());
     assert!(e.contains("not a torchvision VGG16 file") && e.contains("has shape [1, 1, 1, 1]"), "{e}");
     assert!(e.contains("features."), "{e}");

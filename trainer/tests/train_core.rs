@@ -1,5 +1,7 @@
 //! Core trainer tests: tiny networks, procedural images, a handful of steps.
 
+mod support;
+
 use animestyle_train::data::Batch;
 use animestyle_train::model::spec::{Activation, GeneratorConfig, GeneratorWeights, LEAKY_SLOPE};
 use animestyle_train::train::{Backend, LossWeights, Mode, TrainConfig, Trainer};
@@ -346,34 +348,6 @@ fn default_config_is_documented_values() {
     assert_eq!(c.weights.teacher_l1, 10.0);
 }
 
-/// Writes a safetensors file by hand (8-byte LE header length, JSON header, raw f32 LE data).
-fn write_safetensors(path: &std::path::Path, tensors: &[(String, Vec<usize>, Vec<f32>)]) {
-    let mut header = String::from("{");
-    let mut offset = 0usize;
-    for (i, (name, shape, data)) in tensors.iter().enumerate() {
-        let end = offset + data.len() * 4;
-        if i > 0 {
-            header.push(',');
-        }
-        header.push_str(&format!(
-            "\"{name}\":{{\"dtype\":\"F32\",\"shape\":{shape:?},\"data_offsets\":[{offset},{end}]}}"
-        ));
-        offset = end;
-    }
-    header.push('}');
-    while header.len() % 8 != 0 {
-        header.push(' ');
-    }
-    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(header.as_bytes());
-    for (_, _, data) in tensors {
-        for v in data {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
 #[test]
 fn vgg19_safetensors_in_torchvision_layout_loads() {
     use animestyle_train::model::vgg::Vgg19;
@@ -393,7 +367,7 @@ fn vgg19_safetensors_in_torchvision_layout_loads() {
     tensors.push(("classifier.0.weight".into(), vec![4, 8], vec![0.5; 32]));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vgg19.safetensors");
-    write_safetensors(&path, &tensors);
+    support::write_safetensors(&path, &tensors);
 
     let device = burn::tensor::Device::flex();
     let vgg = Vgg19::load(&path, &device).unwrap();
