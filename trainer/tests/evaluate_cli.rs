@@ -103,22 +103,24 @@ fn evaluate_writes_the_report_with_every_measure() {
     assert!(grid.height() >= 2 * 144 && grid.height() < 3 * 144, "grid is {} high", grid.height());
 }
 
+/// The error line of `evaluate <models...> --photos <photos> --out <dir>/r`, and that no report
+/// was written.
+fn evaluate_error(dir: &Path, models: &[&str], photos: &Path) -> String {
+    let out = dir.join("r");
+    let mut args = vec!["evaluate"];
+    args.extend_from_slice(models);
+    args.extend(["--photos", photos.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let e = error_line(&run(&args));
+    assert!(!out.exists(), "no report for a failed run");
+    e
+}
+
 #[test]
 fn a_missing_model_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let photos = images(dir.path(), "photos", 1, 6);
-    let o = run(&[
-        "evaluate",
-        "--model",
-        "/nonexistent/model.onnx",
-        "--photos",
-        photos.to_str().unwrap(),
-        "--out",
-        dir.path().join("r").to_str().unwrap(),
-    ]);
-    let e = error_line(&o);
+    let e = evaluate_error(dir.path(), &["--model", "/nonexistent/model.onnx"], &photos);
     assert!(e.contains("/nonexistent/model.onnx") && e.contains("does not exist"), "{e}");
-    assert!(!dir.path().join("r").exists(), "no report for a failed run");
 }
 
 #[test]
@@ -126,16 +128,7 @@ fn an_empty_folder_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let o = run(&[
-        "evaluate",
-        "--model",
-        &model(),
-        "--photos",
-        empty.to_str().unwrap(),
-        "--out",
-        dir.path().join("r").to_str().unwrap(),
-    ]);
-    let e = error_line(&o);
+    let e = evaluate_error(dir.path(), &["--model", &model()], &empty);
     assert!(e.contains(empty.to_str().unwrap()) && e.contains("holds no images"), "{e}");
 }
 
@@ -144,16 +137,7 @@ fn an_unreadable_image_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let photos = images(dir.path(), "photos", 1, 6);
     std::fs::write(photos.join("broken.jpg"), b"not a jpeg at all").unwrap();
-    let o = run(&[
-        "evaluate",
-        "--model",
-        &model(),
-        "--photos",
-        photos.to_str().unwrap(),
-        "--out",
-        dir.path().join("r").to_str().unwrap(),
-    ]);
-    let e = error_line(&o);
+    let e = evaluate_error(dir.path(), &["--model", &model()], &photos);
     assert!(e.contains("broken.jpg") && e.contains("cannot read"), "{e}");
 }
 
@@ -161,17 +145,7 @@ fn an_unreadable_image_is_named() {
 fn an_unknown_property_is_named_with_the_valid_ones() {
     let dir = tempfile::tempdir().unwrap();
     let photos = images(dir.path(), "photos", 1, 6);
-    let o = run(&[
-        "evaluate",
-        "--embedded",
-        "--set",
-        "sharpen=2",
-        "--photos",
-        photos.to_str().unwrap(),
-        "--out",
-        dir.path().join("r").to_str().unwrap(),
-    ]);
-    let e = error_line(&o);
+    let e = evaluate_error(dir.path(), &["--embedded", "--set", "sharpen=2"], &photos);
     assert!(e.contains("'sharpen'") && e.contains("strength"), "{e}");
 }
 
