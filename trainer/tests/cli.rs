@@ -4,25 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+use support::TINY;
+
 const BIN: &str = env!("CARGO_BIN_EXE_animestyle-train");
-/// A tiny generator and short runs: these tests check behaviour, not quality.
-const TINY: [&str; 15] = [
-    "--c1",
-    "4",
-    "--c2",
-    "8",
-    "--c3",
-    "8",
-    "--blocks",
-    "1",
-    "--crop",
-    "32",
-    "--batch",
-    "2",
-    "--held-out",
-    "1",
-    "--quiet",
-];
 
 fn run(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("animestyle-train runs")

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+use support::TINY;
+
 const BIN: &str = env!("CARGO_BIN_EXE_animestyle-train");
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
@@ -176,24 +179,10 @@ fn training_logs_fd_and_the_look_at_each_sample_step_and_resumes_the_curve() {
             held_out.to_str().unwrap(),
             "--steps",
             steps,
-            "--c1",
-            "4",
-            "--c2",
-            "8",
-            "--c3",
-            "8",
-            "--blocks",
-            "1",
-            "--crop",
-            "32",
-            "--batch",
-            "2",
-            "--held-out",
-            "1",
             "--sample-every",
             "1",
-            "--quiet",
         ];
+        args.extend(TINY);
         if resume {
             args.push("--resume");
         }

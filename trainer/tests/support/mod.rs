@@ -1,4 +1,25 @@
 //! Helpers shared by the trainer's integration tests.
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
+/// A tiny generator and short runs: these tests check behaviour, not quality.
+pub const TINY: [&str; 15] = [
+    "--c1",
+    "4",
+    "--c2",
+    "8",
+    "--c3",
+    "8",
+    "--blocks",
+    "1",
+    "--crop",
+    "32",
+    "--batch",
+    "2",
+    "--held-out",
+    "1",
+    "--quiet",
+];
 
 /// Writes a safetensors file by hand (8-byte LE header length, JSON header, raw f32 LE data).
 pub fn write_safetensors(path: &std::path::Path, tensors: &[(String, Vec<usize>, Vec<f32>)]) {
