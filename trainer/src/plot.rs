@@ -42,12 +42,21 @@ const PALETTE: [[u8; 3]; 8] = [
 /// When all values are positive and span more than two decades the y axis is logarithmic.
 /// Non-finite values are skipped.
 pub fn loss_curve_png(path: &Path, series: &[(&str, Vec<(u64, f64)>)]) -> anyhow::Result<()> {
-    let img = loss_curve_image(series);
-    write_png(path, &img)
+    curve_png(path, "LOSS", series)
+}
+
+/// [`loss_curve_png`] for any measure: the title reads "`what` VS STEP".
+pub fn curve_png(path: &Path, what: &str, series: &[(&str, Vec<(u64, f64)>)]) -> anyhow::Result<()> {
+    write_png(path, &curve_image(what, series))
 }
 
 /// The image [`loss_curve_png`] writes.
 pub fn loss_curve_image(series: &[(&str, Vec<(u64, f64)>)]) -> RgbImage {
+    curve_image("LOSS", series)
+}
+
+/// The image [`curve_png`] writes.
+pub fn curve_image(what: &str, series: &[(&str, Vec<(u64, f64)>)]) -> RgbImage {
     let mut img = RgbImage::from_pixel(WIDTH, HEIGHT, BACKGROUND);
     let clean: Vec<(&str, Vec<(u64, f64)>)> = series
         .iter()
@@ -64,7 +73,8 @@ pub fn loss_curve_image(series: &[(&str, Vec<(u64, f64)>)]) -> RgbImage {
 
     let (px0, py0) = (MARGIN_LEFT, MARGIN_TOP);
     let (px1, py1) = (WIDTH as i32 - MARGIN_RIGHT, HEIGHT as i32 - MARGIN_BOTTOM);
-    draw_text(&mut img, px0, 8, if log { "LOSS (LOG SCALE) VS STEP" } else { "LOSS VS STEP" }, TEXT, 2);
+    let title = format!("{} {}VS STEP", what.to_uppercase(), if log { "(LOG SCALE) " } else { "" });
+    draw_text(&mut img, px0, 8, &title, TEXT, 2);
 
     if x_lo > x_hi || !y_lo.is_finite() {
         draw_text(&mut img, px0 + 20, (py0 + py1) / 2, "NO DATA YET", TEXT, 2);

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use animestyle_train::plot::{loss_curve_png, sample_grid_png};
+use animestyle_train::plot::{curve_image, loss_curve_image, loss_curve_png, sample_grid_png};
 use image::{Rgb, RgbImage};
 
 #[test]
@@ -30,6 +30,18 @@ fn loss_curve_handles_no_data_and_log_scale() {
     let wide: Vec<(u64, f64)> = (1..100).map(|s| (s, 1000.0 / (s * s) as f64)).collect();
     loss_curve_png(&dir.path().join("c.png"), &[("wide", wide)]).unwrap();
     assert_eq!(image::open(dir.path().join("c.png")).unwrap().width(), 800);
+}
+
+#[test]
+fn a_curve_of_another_measure_is_titled_by_it_not_as_a_loss() {
+    let fd: Vec<(u64, f64)> = (0..9).map(|s| (s * 100, 56.0 - s as f64 * 0.4)).collect();
+    let series = [("FD-VGG16 to held-out art", fd)];
+    let (titled, loss) = (curve_image("FD-VGG16", &series), loss_curve_image(&series));
+    let differs = |y0: u32, y1: u32| {
+        (y0..y1).any(|y| (0..titled.width()).any(|x| titled.get_pixel(x, y) != loss.get_pixel(x, y)))
+    };
+    assert!(differs(0, 24), "the title band shows the measure's name");
+    assert!(!differs(24, titled.height()), "the plot itself is the same");
 }
 
 #[test]

@@ -134,9 +134,10 @@ impl Probe {
         let series = |col: usize| -> Vec<(u64, f64)> {
             rows.iter().filter(|r| r.len() > col).map(|r| (r[0] as u64, r[col])).collect()
         };
-        plot::loss_curve_png(&self.dir.join("eval-curve.png"), &[("FD-VGG16 to held-out art", series(1))])?;
-        plot::loss_curve_png(
+        plot::curve_png(&self.dir.join("eval-curve.png"), "FD-VGG16", &[("FD-VGG16 to held-out art", series(1))])?;
+        plot::curve_png(
             &self.dir.join("look-curve.png"),
+            "look",
             &[
                 ("structure", series(4)),
                 ("sharpness", series(5)),
