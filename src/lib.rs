@@ -15,6 +15,8 @@ pub mod pixels;
 pub mod providers;
 pub mod resample;
 pub mod runtime;
+pub mod scheduler;
+pub mod skip;
 pub mod stats;
 pub mod temporal;
 pub mod upsample;

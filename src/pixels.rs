@@ -310,6 +310,23 @@ pub fn split_view(
     });
 }
 
+/// The output stage: `stylized` blended over `original` by `strength` into `out`
+/// ([`write_frame`]), then, for the split view, the original's left half over it
+/// ([`split_view`]).
+pub fn write_output(
+    stylized: &Planes,
+    original: &PackedFrame,
+    out: &mut [u8],
+    out_stride: usize,
+    strength: f32,
+    split: bool,
+) {
+    write_frame(stylized, original.data, original.stride, out, out_stride, original.layout, strength);
+    if split {
+        split_view(original.data, original.stride, out, out_stride, original.layout, (original.width, original.height));
+    }
+}
+
 struct Rows<'a> {
     stylized: &'a Planes,
     original: &'a [u8],
@@ -431,6 +448,28 @@ mod tests {
         let c = contract(Layout::Nhwc, ChannelOrder::Rgb, ValueRange::ZeroTo255);
         pack_tensor(&RgbSource::Planes(&planes), &c, (3, 1), &mut t);
         assert_eq!(t, vec![10, 30, 50, 20, 40, 60, 20, 40, 60]);
+    }
+
+    #[test]
+    fn output_is_blended_then_split() {
+        let (w, h, stride) = (6, 2, 24);
+        let frame = test_frame(w, h, stride);
+        let original = PackedFrame { data: &frame, stride, layout: RGBX, width: w, height: h };
+        let stylized = Planes { width: w, height: h, data: vec![40.0; w * h * 3] };
+        let mut out = vec![0u8; stride * h];
+        write_output(&stylized, &original, &mut out, stride, 1.0, false);
+        assert!(out.chunks(4).take(w).all(|p| p[..3] == [40, 40, 40]));
+        write_output(&stylized, &original, &mut out, stride, 1.0, true);
+        for y in 0..h {
+            let px = |x: usize| &out[y * stride + x * 4..][..4];
+            let src = |x: usize| &frame[y * stride + x * 4..][..4];
+            assert_eq!(px(0), src(0), "left of the divider: the original");
+            assert_eq!(px(1), src(1));
+            assert_eq!(px(2)[..3], [255, 255, 255], "divider");
+            assert_eq!(px(3)[..3], [255, 255, 255], "divider");
+            assert_eq!(px(4)[..3], [40, 40, 40], "right: stylized");
+            assert_eq!(px(5)[3], src(5)[3], "alpha kept");
+        }
     }
 
     #[test]
