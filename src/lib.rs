@@ -11,6 +11,7 @@ pub mod animestyle;
 pub mod engine;
 pub mod generator;
 pub mod metrics;
+pub mod pipeline;
 pub mod pixels;
 pub mod providers;
 pub mod resample;
