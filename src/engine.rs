@@ -2,12 +2,13 @@
 //! waiting to replace it (hot-swap: a new `model` set while playing is loaded and warmed up on a
 //! background thread, then switched in between two frames).
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use animestyle_model::ModelContract;
 
 use crate::generator::Generator;
+use crate::lock::lock;
 use crate::pixels::{Planes, RgbSource};
 use crate::resample::Resampler;
 
@@ -46,10 +47,6 @@ pub struct Engine {
     generator: Mutex<Generator>,
     model: Mutex<Arc<ModelInfo>>,
     waiting: Mutex<Option<Generator>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn info(generator: &Generator, serial: u64) -> Arc<ModelInfo> {

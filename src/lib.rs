@@ -10,6 +10,7 @@ use gst::glib;
 pub mod animestyle;
 pub mod engine;
 pub mod generator;
+mod lock;
 pub mod metrics;
 pub mod pipeline;
 pub mod pixels;
@@ -35,6 +36,8 @@ gst::plugin_define!(
     "MIT/X11",
     env!("CARGO_PKG_NAME"),
     env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_REPOSITORY"),
+    // GStreamer requires a non-empty origin and the project has no public URL: this is the
+    // value GStreamer's own build uses when no origin is configured (`package-origin`).
+    "Unknown package origin",
     "2026-11-22"
 );

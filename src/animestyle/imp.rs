@@ -56,6 +56,7 @@ use gst_video::subclass::prelude::*;
 use super::{ExecutionProvider, RealtimePolicy, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
 use crate::engine::{self, Engine};
 use crate::generator::{Generator, LoadError, LoadErrorKind, ModelSource, SessionSettings};
+use crate::lock::lock;
 use crate::pipeline::{Frame, FrameError, FramePipeline, FrameReport, FrameSettings};
 use crate::pixels::{PackedFrame, PackedLayout};
 use crate::providers::Provider;
@@ -292,7 +293,7 @@ impl AnimeStyle {
     }
 
     fn reset_history(&self, why: &str) {
-        if let Some(state) = self.state.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        if let Some(state) = lock(&self.state).as_mut() {
             gst::debug!(CAT, imp = self, "{why}: temporal history reset");
             state.pipeline.reset_history();
         }
@@ -320,7 +321,7 @@ impl AnimeStyle {
         let name = glib::EnumValue::from_value(&policy.to_value()).map_or("?", |(_, v)| v.nick()).to_string();
         gst::info!(CAT, imp = self, "real-time policy {name}{why}");
         {
-            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            let mut stats = lock(&self.stats);
             stats.realtime_policy = format!("{name}{why}");
             stats.restart_latency_window();
         }
@@ -333,12 +334,12 @@ impl AnimeStyle {
     /// to it before the next inference; on failure the running model stays and a warning is
     /// posted.
     fn switch_model(&self, path: String) {
-        let Some(engine) = self.engine.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+        let Some(engine) = lock(&self.engine).clone() else {
             return; // not started: the model is loaded at start
         };
         let request = self.model_request.fetch_add(1, Ordering::AcqRel) + 1;
         let (session, inference_size) = {
-            let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            let settings = lock(&self.settings);
             (settings.session_settings(), settings.inference_size)
         };
         let packed = self.frame_size.load(Ordering::Relaxed);
@@ -364,7 +365,7 @@ impl AnimeStyle {
             match loaded {
                 Ok(generator) => {
                     gst::info!(CAT, imp = imp, "model '{source}' ready: switching before the next inference");
-                    *imp.accepted_model.lock().unwrap_or_else(|e| e.into_inner()) = load_path;
+                    *lock(&imp.accepted_model) = load_path;
                     engine.offer(generator);
                 }
                 Err(why) => imp.reject_model(&load_path, &why),
@@ -378,9 +379,9 @@ impl AnimeStyle {
     /// A model set while playing could not be used: the `model` property goes back to the
     /// model that keeps running, and the application gets a warning saying why.
     fn reject_model(&self, path: &str, why: &str) {
-        let accepted = self.accepted_model.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let accepted = lock(&self.accepted_model).clone();
         {
-            let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            let mut settings = lock(&self.settings);
             if settings.model == path {
                 settings.model = accepted.clone();
             }
@@ -434,7 +435,7 @@ impl AnimeStyle {
         if report.scene_cut {
             gst::debug!(CAT, imp = self, "scene cut: temporal history reset");
         }
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stats = lock(&self.stats);
         stats.record_frame(elapsed_ms(started), report.inference_ms, report.upsample_ms);
         match report.fate {
             Fate::Stylized | Fate::PassedThrough => {}
@@ -503,7 +504,7 @@ pub struct AnimeStyle {
 
 impl AnimeStyle {
     fn stats_structure(&self) -> gst::Structure {
-        let stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let stats = lock(&self.stats);
         let snap = stats.snapshot();
         gst::Structure::builder("animestyle-stats")
             .field("frames", snap.frames)
@@ -753,7 +754,7 @@ impl ObjectImpl for AnimeStyle {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut settings = lock(&self.settings);
         let name = pspec.name();
         gst::debug!(CAT, imp = self, "setting {name} to {value:?}");
         match name {
@@ -798,7 +799,7 @@ impl ObjectImpl for AnimeStyle {
         if pspec.name() == "stats" {
             return self.stats_structure().to_value();
         }
-        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let settings = lock(&self.settings);
         match pspec.name() {
             "model" => settings.model.to_value(),
             "ort-library" => settings.ort_library.to_value(),
@@ -869,7 +870,7 @@ impl BaseTransformImpl for AnimeStyle {
         self.reported_latency_ns.store(0, Ordering::Relaxed);
         // QoS is honoured only under realtime-policy=drop, decided on the first frame.
         self.obj().set_qos(false);
-        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let settings = lock(&self.settings).clone();
         let source = ModelSource::from_property(&settings.model);
         let generator = Generator::load(&source, &settings.session_settings()).map_err(|e| {
             gst::error!(CAT, imp = self, "{e}");
@@ -915,15 +916,15 @@ impl BaseTransformImpl for AnimeStyle {
             .build();
         let _ = self.obj().post_message(gst::message::Element::builder(started).src(&*self.obj()).build());
         {
-            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            let mut stats = lock(&self.stats);
             *stats = Stats::default();
             stats.execution_provider = generator.selection.provider.to_string();
             stats.model = generator.source.to_string();
         }
         let engine = Engine::new(generator);
-        *self.accepted_model.lock().unwrap_or_else(|e| e.into_inner()) = settings.model.clone();
-        *self.engine.lock().unwrap_or_else(|e| e.into_inner()) = Some(engine.clone());
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(State::new(engine));
+        *lock(&self.accepted_model) = settings.model.clone();
+        *lock(&self.engine) = Some(engine.clone());
+        *lock(&self.state) = Some(State::new(engine));
         Ok(())
     }
 
@@ -954,7 +955,7 @@ impl BaseTransformImpl for AnimeStyle {
         let result = self.parent_submit_input_buffer(is_discont, inbuf);
         if result == Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED) {
             gst::debug!(CAT, imp = self, "QoS: dropped late frame {}", pts.display());
-            self.stats.lock().unwrap_or_else(|e| e.into_inner()).record_dropped();
+            lock(&self.stats).record_dropped();
         }
         result
     }
@@ -969,8 +970,8 @@ impl BaseTransformImpl for AnimeStyle {
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
         // Dropping the state joins the inference thread (it finishes its current run).
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        *self.engine.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *lock(&self.state) = None;
+        *lock(&self.engine) = None;
         // A model still loading is not switched in on the next start.
         self.model_request.fetch_add(1, Ordering::AcqRel);
         gst::info!(CAT, imp = self, "stopped");
@@ -1001,16 +1002,16 @@ impl VideoFilterImpl for AnimeStyle {
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let started = Instant::now();
         let (mut settings, view, policy_setting) = {
-            let s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            let s = lock(&self.settings);
             (s.frame(), s.view, s.realtime_policy)
         };
         if settings.strength <= 0.0 || view == View::Original {
             // Nothing of the stylized image would show: skip the network.
             self.copy_frame(inframe, outframe)?;
-            self.stats.lock().unwrap_or_else(|e| e.into_inner()).record_frame(elapsed_ms(started), None, None);
+            lock(&self.stats).record_frame(elapsed_ms(started), None, None);
             return Ok(gst::FlowSuccess::Ok);
         }
-        let mut state_guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state_guard = lock(&self.state);
         let state = state_guard.as_mut().ok_or_else(|| {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("Frame received before the element started"));
             gst::FlowError::NotNegotiated
