@@ -1,13 +1,15 @@
-//! The running model, shared by the streaming thread and the inference worker, and the model
-//! waiting to replace it (hot-swap: a new `model` set while playing is loaded and warmed up on a
-//! background thread, then switched in between two frames).
+//! The running model, shared by the streaming thread and the inference worker, and hot-swap:
+//! [`Engine::load_in_background`] loads a new model on its own thread, warms it up at the size
+//! frames have, and offers it; the model in use is switched before the next inference (between
+//! two frames), and a newer request supersedes one still loading.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use animestyle_model::ModelContract;
 
-use crate::generator::Generator;
+use crate::generator::{Generator, ModelSource, SessionSettings};
 use crate::lock::lock;
 use crate::pixels::{Planes, RgbSource};
 use crate::resample::Resampler;
@@ -43,10 +45,26 @@ pub struct Ran {
     pub model: Arc<ModelInfo>,
 }
 
+/// How a background load ended (see [`Engine::load_in_background`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadOutcome {
+    /// Loaded and warmed up; it is offered right after this is reported and takes over before
+    /// the next inference.
+    Ready,
+    /// Not loaded, or failed its first inference: the running model stays. Says why.
+    Failed(String),
+    /// A newer request (or [`Engine::cancel_loads`]) came first: nothing was offered.
+    Superseded,
+}
+
 pub struct Engine {
     generator: Mutex<Generator>,
     model: Mutex<Arc<ModelInfo>>,
     waiting: Mutex<Option<Generator>>,
+    /// Counts load requests; a load finishing after a newer request is dropped.
+    load_requests: AtomicU64,
+    /// The last frame size seen, `width << 32 | height` (0: none yet), for warming up.
+    frame_size: AtomicU64,
 }
 
 fn info(generator: &Generator, serial: u64) -> Arc<ModelInfo> {
@@ -64,7 +82,56 @@ impl Engine {
             model: Mutex::new(info(&generator, 1)),
             generator: Mutex::new(generator),
             waiting: Mutex::new(None),
+            load_requests: AtomicU64::new(0),
+            frame_size: AtomicU64::new(0),
         })
+    }
+
+    /// Records the size of the frames coming in, so a model loaded later warms up at it.
+    pub fn note_frame_size(&self, (width, height): (u32, u32)) {
+        self.frame_size.store(u64::from(width) << 32 | u64::from(height), Ordering::Relaxed);
+    }
+
+    /// Hot-swap: loads `source` with `session` on a background thread, warms it up at the last
+    /// frame size seen and `inference_size`, then reports to `done` (on that thread) and, if
+    /// ready, offers it ([`Self::offer`]). A request made while another is loading supersedes
+    /// it. Errs only when the thread cannot be started.
+    pub fn load_in_background(
+        self: &Arc<Self>,
+        source: ModelSource,
+        session: SessionSettings,
+        inference_size: i32,
+        done: impl FnOnce(LoadOutcome) + Send + 'static,
+    ) -> std::io::Result<()> {
+        let request = self.load_requests.fetch_add(1, Ordering::AcqRel) + 1;
+        let packed = self.frame_size.load(Ordering::Relaxed);
+        let frame = ((packed >> 32) as u32, packed as u32);
+        let engine = self.clone();
+        std::thread::Builder::new().name("animestyle-load".into()).spawn(move || {
+            let loaded = Generator::load(&source, &session).map_err(|e| e.message).and_then(|mut generator| {
+                if frame.0 > 0 && frame.1 > 0 {
+                    warm_up(&mut generator, frame, inference_size)
+                        .map_err(|e| format!("model '{source}' failed its first inference: {e}"))?;
+                }
+                Ok(generator)
+            });
+            if engine.load_requests.load(Ordering::Acquire) != request {
+                return done(LoadOutcome::Superseded);
+            }
+            match loaded {
+                Ok(generator) => {
+                    done(LoadOutcome::Ready);
+                    engine.offer(generator);
+                }
+                Err(why) => done(LoadOutcome::Failed(why)),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Drops every load still in progress (the element stops): none will be offered.
+    pub fn cancel_loads(&self) {
+        self.load_requests.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The model in use now.

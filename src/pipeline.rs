@@ -177,6 +177,7 @@ impl FramePipeline {
     pub fn process(&mut self, frame: Frame, s: &FrameSettings) -> Result<FrameReport, FrameError> {
         let Frame { input, output, output_stride, arrived, period } = frame;
         let (width, height) = (input.width, input.height);
+        self.engine.note_frame_size((width as u32, height as u32));
         // `latest`, with frames taking longer here than their periods (the frame path alone is
         // slower than the camera while inference shares the cores): repeat the last stylized
         // image over this frame, the cheapest output there is, until the overrun is paid back.

@@ -2,10 +2,11 @@
 //! fixture models, fed packed frames made here. No GStreamer is initialised in this binary.
 //! Assertions are on pixels and on what the pipeline reports, never on wall time.
 
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use animestyle_model::fixtures::{self, PermuteInvert, permute_invert_pixel};
-use gstanimestyle::engine::Engine;
+use gstanimestyle::engine::{Engine, LoadOutcome};
 use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
 use gstanimestyle::pipeline::{Frame, FrameError, FramePipeline, FrameReport, FrameSettings};
 use gstanimestyle::pixels::{PackedFrame, PackedLayout};
@@ -20,13 +21,25 @@ const H: usize = 16;
 const STRIDE: usize = W * 4 + 8;
 const GREEN: [u8; 3] = [40, 200, 90];
 
-fn pipeline(model: &[u8]) -> FramePipeline {
+fn engine(model: &[u8]) -> Arc<Engine> {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("model.onnx");
     std::fs::write(&path, model).expect("write model");
     let source = ModelSource::from_property(path.to_str().expect("utf-8 path"));
-    let generator = Generator::load(&source, &SessionSettings::default()).expect("fixture model loads");
-    FramePipeline::new(Engine::new(generator))
+    Engine::new(Generator::load(&source, &SessionSettings::default()).expect("fixture model loads"))
+}
+
+fn pipeline(model: &[u8]) -> FramePipeline {
+    FramePipeline::new(engine(model))
+}
+
+/// Asks `engine` to load `source` in the background and waits for the outcome.
+fn load(engine: &Arc<Engine>, source: ModelSource) -> LoadOutcome {
+    let (tx, rx) = mpsc::channel();
+    engine
+        .load_in_background(source, SessionSettings::default(), 0, move |outcome| tx.send(outcome).unwrap())
+        .expect("loading thread starts");
+    rx.recv().expect("an outcome is reported")
 }
 
 /// Every-frame defaults at the frame's own size, no smoothing: outputs follow inputs exactly.
@@ -182,4 +195,38 @@ fn a_model_failing_on_a_frame_is_an_error_naming_the_sizes() {
         assert!(message.contains("Inference failed on a 32x16 frame (network input 32x16)"), "{message}");
         assert!(message.contains("set size-multiple or inference-size"), "{message}");
     }
+}
+
+#[test]
+fn a_model_loaded_in_the_background_takes_over_at_the_next_frame() {
+    let engine = engine(&PermuteInvert::default().model());
+    let mut p = FramePipeline::new(engine.clone());
+    let (first, _) = run(&mut p, &frame(0), RGBX, &settings());
+    assert!(first.model_changed.is_none());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("green.onnx");
+    std::fs::write(&path, fixtures::flat_colour(GREEN, 0)).unwrap();
+    assert_eq!(load(&engine, ModelSource::File(path.clone())), LoadOutcome::Ready);
+    // The same frame again: never skipped across a model switch.
+    let (switched, out) = run(&mut p, &frame(0), RGBX, &settings());
+    assert_eq!(switched.fate, Fate::Stylized);
+    let model = switched.model_changed.expect("the new model is reported once");
+    assert_eq!((model.serial, model.name.as_str()), (2, path.to_str().unwrap()));
+    let o = pixel(&out, 7, 7);
+    assert!(close([o[0], o[1], o[2]], GREEN), "{o:?}");
+    assert!(run(&mut p, &frame(0), RGBX, &settings()).0.model_changed.is_none());
+}
+
+#[test]
+fn a_model_that_cannot_be_loaded_leaves_the_running_one() {
+    let engine = engine(&fixtures::flat_colour(GREEN, 0));
+    let mut p = FramePipeline::new(engine.clone());
+    run(&mut p, &frame(0), RGBX, &settings());
+    let outcome = load(&engine, ModelSource::File("/nonexistent/model.onnx".into()));
+    let LoadOutcome::Failed(why) = outcome else { panic!("{outcome:?}") };
+    assert!(why.contains("'/nonexistent/model.onnx' does not exist"), "{why}");
+    let (report, out) = run(&mut p, &frame(12), RGBX, &settings());
+    assert!(report.model_changed.is_none());
+    let o = pixel(&out, 7, 7);
+    assert!(close([o[0], o[1], o[2]], GREEN), "{o:?}");
 }

@@ -54,7 +54,7 @@ use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 
 use super::{ExecutionProvider, RealtimePolicy, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
-use crate::engine::{self, Engine};
+use crate::engine::{Engine, LoadOutcome};
 use crate::generator::{Generator, LoadError, LoadErrorKind, ModelSource, SessionSettings};
 use crate::lock::lock;
 use crate::pipeline::{Frame, FrameError, FramePipeline, FrameReport, FrameSettings};
@@ -330,48 +330,37 @@ impl AnimeStyle {
         policy
     }
 
-    /// Loads `path` on a background thread and offers it to the running engine, which switches
-    /// to it before the next inference; on failure the running model stays and a warning is
-    /// posted.
+    /// Hands a `model` set while playing to the engine, which loads it in the background and
+    /// switches to it before the next inference; on failure the running model stays and a
+    /// warning is posted.
     fn switch_model(&self, path: String) {
         let Some(engine) = lock(&self.engine).clone() else {
             return; // not started: the model is loaded at start
         };
-        let request = self.model_request.fetch_add(1, Ordering::AcqRel) + 1;
         let (session, inference_size) = {
             let settings = lock(&self.settings);
             (settings.session_settings(), settings.inference_size)
         };
-        let packed = self.frame_size.load(Ordering::Relaxed);
-        let frame = ((packed >> 32) as u32, packed as u32);
-        let element = self.obj().downgrade();
         gst::info!(CAT, imp = self, "loading model '{path}' while playing");
-        let load_path = path.clone();
-        let spawned = std::thread::Builder::new().name("animestyle-load".into()).spawn(move || {
-            let source = ModelSource::from_property(&load_path);
-            let loaded = Generator::load(&source, &session).map_err(|e| e.message).and_then(|mut generator| {
-                if frame.0 > 0 && frame.1 > 0 {
-                    engine::warm_up(&mut generator, frame, inference_size)
-                        .map_err(|e| format!("model '{source}' failed its first inference: {e}"))?;
+        let element = self.obj().downgrade();
+        let loading = path.clone();
+        let started =
+            engine.load_in_background(ModelSource::from_property(&path), session, inference_size, move |outcome| {
+                let Some(element) = element.upgrade() else { return };
+                let imp = element.imp();
+                match outcome {
+                    LoadOutcome::Ready => {
+                        let source = ModelSource::from_property(&loading);
+                        gst::info!(CAT, imp = imp, "model '{source}' ready: switching before the next inference");
+                        *lock(&imp.accepted_model) = loading;
+                    }
+                    LoadOutcome::Failed(why) => imp.reject_model(&loading, &why),
+                    LoadOutcome::Superseded => {
+                        gst::debug!(CAT, imp = imp, "model '{loading}' loaded but superseded by a newer request")
+                    }
                 }
-                Ok(generator)
             });
-            let Some(element) = element.upgrade() else { return };
-            let imp = element.imp();
-            if imp.model_request.load(Ordering::Acquire) != request {
-                gst::debug!(CAT, imp = imp, "model '{load_path}' loaded but superseded by a newer request");
-                return;
-            }
-            match loaded {
-                Ok(generator) => {
-                    gst::info!(CAT, imp = imp, "model '{source}' ready: switching before the next inference");
-                    *lock(&imp.accepted_model) = load_path;
-                    engine.offer(generator);
-                }
-                Err(why) => imp.reject_model(&load_path, &why),
-            }
-        });
-        if let Err(e) = spawned {
+        if let Err(e) = started {
             self.reject_model(&path, &format!("could not start a loading thread: {e}"));
         }
     }
@@ -490,12 +479,8 @@ pub struct AnimeStyle {
     remeasure_latency: AtomicBool,
     /// The running engine, also reachable while a frame holds `state` (for hot-swapping).
     engine: Mutex<Option<Arc<Engine>>>,
-    /// Counts `model` changes while playing; a load finishing after a newer request is dropped.
-    model_request: AtomicU64,
     /// The `model` value of the model running or about to run (what a failed switch returns to).
     accepted_model: Mutex<String>,
-    /// Last frame size, `width << 32 | height`, so a hot-swapped model warms up at that size.
-    frame_size: AtomicU64,
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
     /// Kept apart from `state` so reading `stats` never waits for an inference.
@@ -971,9 +956,10 @@ impl BaseTransformImpl for AnimeStyle {
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
         // Dropping the state joins the inference thread (it finishes its current run).
         *lock(&self.state) = None;
-        *lock(&self.engine) = None;
         // A model still loading is not switched in on the next start.
-        self.model_request.fetch_add(1, Ordering::AcqRel);
+        if let Some(engine) = lock(&self.engine).take() {
+            engine.cancel_loads();
+        }
         gst::info!(CAT, imp = self, "stopped");
         Ok(())
     }
@@ -1018,7 +1004,6 @@ impl VideoFilterImpl for AnimeStyle {
         })?;
         settings.latest = self.resolve_policy(state, policy_setting) == RealtimePolicy::Latest;
         let (width, height) = (inframe.width(), inframe.height());
-        self.frame_size.store(u64::from(width) << 32 | u64::from(height), Ordering::Relaxed);
         let frame = Frame {
             input: PackedFrame {
                 data: self.mapped(inframe.plane_data(0))?,
