@@ -189,9 +189,9 @@ fn time_ms(n: usize, mut f: impl FnMut()) -> f64 {
 
 /// The element's pre/post stages on their own, with the embedded model's contract.
 fn stage_breakdown((w, h): (usize, usize), inference_size: usize) {
+    use gstanimestyle::guided::GuidedUpsampler;
     use gstanimestyle::pixels::{self, PackedFrame, PackedLayout, Planes, RgbSource};
     use gstanimestyle::resample::Resampler;
-    use gstanimestyle::upsample::GuidedUpsampler;
     let contract = animestyle_model::handmade::contract();
     let layout = PackedLayout { pixel_stride: 4, rgb_offsets: [0, 1, 2] };
     let frame: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();

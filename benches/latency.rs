@@ -253,9 +253,9 @@ fn swap_run(policy: &str, o: &Options) -> SwapRow {
 fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
     use gstanimestyle::engine::network_size;
     use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
+    use gstanimestyle::guided::GuidedUpsampler;
     use gstanimestyle::pixels::{self, PackedLayout, Planes, RgbSource};
     use gstanimestyle::resample::Resampler;
-    use gstanimestyle::upsample::GuidedUpsampler;
 
     let common::Footage { width: w, height: h, frames } = common::vtest_frames(30, 5)?;
     let layout = PackedLayout { pixel_stride: 3, rgb_offsets: [0, 1, 2] };
@@ -286,7 +286,7 @@ fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
     let aligned: Vec<Vec<u8>> = (0..5)
         .map(|t| {
             let mut pair = (Planes::default(), Planes::default());
-            if !gstanimestyle::temporal::align(&pairs[0].0, &pairs[0].1, &pairs[t].0, &mut pair.0, &mut pair.1) {
+            if !gstanimestyle::motion::align(&pairs[0].0, &pairs[0].1, &pairs[t].0, &mut pair.0, &mut pair.1) {
                 pair = (pairs[0].0.clone(), pairs[0].1.clone());
             }
             render(&mut guided, &pair, &full[t], &frames[t])

@@ -1,7 +1,7 @@
 //! GStreamer plugin `animestyle`: real-time anime stylization of video with an ONNX generator.
 //!
 //! The frame path is split into small modules that know nothing about GStreamer
-//! ([`pixels`], [`resample`], [`upsample`], [`temporal`], [`generator`], [`engine`], [`worker`],
+//! ([`pixels`], [`resample`], [`guided`], [`motion`], [`temporal`], [`generator`], [`engine`], [`worker`],
 //! [`providers`], [`runtime`], [`stats`]); the
 //! element in [`animestyle`] wires them together and owns settings and state.
 
@@ -10,8 +10,10 @@ use gst::glib;
 pub mod animestyle;
 pub mod engine;
 pub mod generator;
+pub mod guided;
 mod lock;
 pub mod metrics;
+pub mod motion;
 pub mod pipeline;
 pub mod pixels;
 pub mod providers;
@@ -21,7 +23,6 @@ pub mod scheduler;
 pub mod skip;
 pub mod stats;
 pub mod temporal;
-pub mod upsample;
 pub mod worker;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {

@@ -1,8 +1,8 @@
 //! One stream's frame path, without GStreamer: a packed frame in, the stylized frame out.
 //!
 //! scale down ([`resample`]) → skip test ([`skip`]) → infer (the [`engine`] in this thread, or
-//! the [`worker`] under `realtime-policy=latest`, see [`scheduler`]) → upsample ([`upsample`],
-//! guided by the frame) → smooth ([`temporal`]) → blend and write, with the split view
+//! the [`worker`] under `realtime-policy=latest`, see [`scheduler`]) → upsample ([`guided`],
+//! guided by the frame, or [`resample`]) → smooth ([`temporal`]) → blend and write, with the split view
 //! ([`pixels::write_output`]).
 //!
 //! [`FramePipeline`] owns the buffers reused from frame to frame and the history of the
@@ -13,19 +13,20 @@
 //! [`skip`]: crate::skip
 //! [`worker`]: crate::worker
 //! [`scheduler`]: crate::scheduler
-//! [`upsample`]: crate::upsample
+//! [`guided`]: crate::guided
 //! [`temporal`]: crate::temporal
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::{self, Engine, ModelInfo};
+use crate::guided::GuidedUpsampler;
+use crate::motion;
 use crate::pixels::{self, PackedFrame, Planes, RgbSource};
 use crate::resample::Resampler;
 use crate::scheduler::{Fate, LatestScheduler};
 use crate::skip::SkipMemory;
-use crate::temporal::{self, Outcome, TemporalFilter, TemporalSettings};
-use crate::upsample::GuidedUpsampler;
+use crate::temporal::{Outcome, TemporalFilter, TemporalSettings};
 use crate::worker::{InferenceWorker, Job, Stylization};
 
 /// The settings one frame is processed with (a snapshot of the element's properties).
@@ -114,7 +115,7 @@ struct Buffers {
     down: Option<Resampler>,
     up: Option<Resampler>,
     guided: GuidedUpsampler,
-    /// `latest`: a reused stylization moved onto the current frame ([`temporal::align`]).
+    /// `latest`: a reused stylization moved onto the current frame ([`motion::align`]).
     aligned_in: Planes,
     aligned_out: Planes,
 }
@@ -334,7 +335,7 @@ impl FramePipeline {
                 if inferred.fate == Fate::Reused
                     && (s.input.width, s.input.height) == (low_in.width, low_in.height)
                     && (s.output.width, s.output.height) == (low_in.width, low_in.height)
-                    && temporal::align(&s.input, &s.output, low_in, &mut b.aligned_in, &mut b.aligned_out) =>
+                    && motion::align(&s.input, &s.output, low_in, &mut b.aligned_in, &mut b.aligned_out) =>
             {
                 (&b.aligned_in, &b.aligned_out)
             }

@@ -21,10 +21,10 @@ use std::path::PathBuf;
 use animestyle_train::teacher::{self, TeacherParams};
 use anyhow::{Context, bail};
 use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
+use gstanimestyle::guided::GuidedUpsampler;
 use gstanimestyle::metrics::{self, Rgb8};
 use gstanimestyle::pixels::{Planes, RgbSource};
 use gstanimestyle::resample::Resampler;
-use gstanimestyle::upsample::GuidedUpsampler;
 use image::{Rgb, RgbImage, imageops};
 
 const FRAME: (usize, usize) = (1280, 720);
