@@ -120,7 +120,8 @@ struct Buffers {
     aligned_out: Planes,
 }
 
-fn resample(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
+/// `src` scaled to `size` into `dst`, with the resampler in `slot` (rebuilt when sizes change).
+fn scale_to(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
     Resampler::cached(slot, (src.width, src.height), size).resample_planes(src, dst);
 }
 
@@ -209,7 +210,7 @@ impl FramePipeline {
             pixels::unpack_frame(input.data, input.stride, input.layout, width, height, &mut b.frame);
         }
         if reduced {
-            resample(&mut b.down, &b.frame, &mut b.network_in, content);
+            scale_to(&mut b.down, &b.frame, &mut b.network_in, content);
         }
         let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
         // Never skip across a model switch: the new model's output must replace the old one's.
@@ -350,7 +351,7 @@ impl FramePipeline {
             } else {
                 // Bilinear by choice, or a model whose output size differs from its input's (no
                 // pixel-aligned low-resolution guide).
-                resample(&mut b.up, pair_out, &mut b.upscaled, (width, height));
+                scale_to(&mut b.up, pair_out, &mut b.upscaled, (width, height));
             }
         } else if inferred.shared.is_some() {
             b.upscaled.clone_from(pair_out);

@@ -1,8 +1,10 @@
 //! The skip test (`skip-threshold`): what the network last saw and returned, so a frame whose
 //! network input did not change can reuse that stylization instead of running the network.
 
+use rayon::prelude::*;
+
+use crate::motion::BLOCK;
 use crate::pixels::Planes;
-use crate::temporal::max_block_diff;
 
 /// What the network last saw and returned (network size); empty when nothing may be reused.
 #[derive(Debug, Clone, Default)]
@@ -42,9 +44,41 @@ impl SkipMemory {
     }
 }
 
+/// Largest mean absolute colour difference over the [`BLOCK`]² blocks: a small local change
+/// (a hand moving in a static scene) shows up here even when the frame's mean barely moves.
+pub fn max_block_diff(a: &Planes, b: &Planes) -> f32 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let (w, h) = (a.width, a.height);
+    let n = w * h;
+    (0..h.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|by| {
+            let mut worst = 0.0f32;
+            for bx in 0..w.div_ceil(BLOCK) {
+                let (x0, y0) = (bx * BLOCK, by * BLOCK);
+                let (x1, y1) = ((x0 + BLOCK).min(w), (y0 + BLOCK).min(h));
+                let mut sum = 0.0f32;
+                for c in 0..3 {
+                    for y in y0..y1 {
+                        let row = c * n + y * w;
+                        sum += a.data[row + x0..row + x1]
+                            .iter()
+                            .zip(&b.data[row + x0..row + x1])
+                            .map(|(p, q)| (p - q).abs())
+                            .sum::<f32>();
+                    }
+                }
+                worst = worst.max(sum / (3 * (x1 - x0) * (y1 - y0)) as f32);
+            }
+            worst
+        })
+        .reduce(|| 0.0, f32::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::temporal::mean_abs_diff;
 
     fn flat(w: usize, h: usize, v: f32) -> Planes {
         Planes { width: w, height: h, data: vec![v; w * h * 3] }
@@ -80,5 +114,19 @@ mod tests {
         memory.forget();
         assert!(!memory.unchanged(&a, 2.0));
         assert_eq!(memory.output().data.len(), 0);
+    }
+
+    #[test]
+    fn block_difference_sees_a_small_local_change() {
+        let (w, h) = (64, 64);
+        let a = flat(w, h, 100.0);
+        let mut b = flat(w, h, 100.0);
+        for y in 0..8 {
+            for c in 0..3 {
+                b.data[c * w * h + y * w..][..8].fill(160.0);
+            }
+        }
+        assert!(mean_abs_diff(&a, &b) < 1.0);
+        assert!(max_block_diff(&a, &b) > 50.0);
     }
 }
