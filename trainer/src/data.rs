@@ -400,6 +400,14 @@ impl Dataset {
         Ok((ds, summary))
     }
 
+    /// Anime mode with a teacher term (`--weight teacher_l1=W`): also draw the teacher filter's
+    /// output for every photo crop and held-out tile, as teacher mode does. `summary` records it.
+    pub fn enable_teacher(&mut self, params: &TeacherParams, summary: &mut DataSummary) {
+        self.held_out_teacher = par_map(&self.held_out, |img| teacher::apply_rgb8(img, params));
+        self.teacher = Some(params.clone());
+        summary.teacher = Some(params.clone());
+    }
+
     pub fn mode(&self) -> Mode {
         self.mode
     }

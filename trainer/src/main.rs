@@ -241,6 +241,12 @@ struct TrainArgs {
     /// 10 matches the teacher L1 term). Less flicker in video, ~1.5× the step time.
     #[arg(long)]
     stability: Option<f64>,
+    /// A loss weight, NAME=VALUE, repeatable; 0 switches a term off. Names: adversarial,
+    /// content, style, color, tv, teacher_l1, stability. Unset weights keep the mode's defaults
+    /// (anime: adversarial 1, content 1.5, style 25, color 10, tv 0.1; teacher: teacher_l1 10,
+    /// adversarial 1). In anime mode `teacher_l1` > 0 adds L1 to the teacher filter's output.
+    #[arg(long = "weight", value_name = "NAME=VALUE", value_parser = parse_weight)]
+    weights: Vec<(String, f64)>,
     /// Start from the generator and discriminator of another run's checkpoint (fine-tuning,
     /// e.g. adding --stability to a trained model). The architecture must match.
     #[arg(long)]
@@ -300,6 +306,44 @@ struct TeacherArgs {
     out: PathBuf,
 }
 
+/// The loss names `--weight` accepts, in the order `LossWeights` lists them.
+const WEIGHT_NAMES: [&str; 7] = ["adversarial", "content", "style", "color", "tv", "teacher_l1", "stability"];
+
+/// Parses `--weight NAME=VALUE`: a known name and a finite value ≥ 0.
+fn parse_weight(arg: &str) -> Result<(String, f64), String> {
+    let (name, value) = arg.split_once('=').ok_or_else(|| {
+        format!("`{arg}` is not NAME=VALUE (e.g. --weight color=2); names: {}", WEIGHT_NAMES.join(", "))
+    })?;
+    let name = name.trim();
+    if !WEIGHT_NAMES.contains(&name) {
+        return Err(format!("unknown loss `{name}`; the losses are {}", WEIGHT_NAMES.join(", ")));
+    }
+    let value: f64 =
+        value.trim().parse().map_err(|_| format!("the weight of `{name}` must be a number, got `{value}`"))?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("the weight of `{name}` must be finite and ≥ 0 (0 switches it off), got {value}"));
+    }
+    Ok((name.to_string(), value))
+}
+
+/// `weights` with each `--weight` applied (the last one of a name wins, as for other flags).
+fn apply_weights(mut weights: LossWeights, given: &[(String, f64)]) -> anyhow::Result<LossWeights> {
+    for (name, value) in given {
+        let slot = match name.as_str() {
+            "adversarial" => &mut weights.adversarial,
+            "content" => &mut weights.content,
+            "style" => &mut weights.style,
+            "color" => &mut weights.color,
+            "tv" => &mut weights.tv,
+            "teacher_l1" => &mut weights.teacher_l1,
+            "stability" => &mut weights.stability,
+            other => anyhow::bail!("unknown loss `{other}`; the losses are {}", WEIGHT_NAMES.join(", ")),
+        };
+        *slot = *value;
+    }
+    Ok(weights)
+}
+
 fn train(args: TrainArgs) -> anyhow::Result<()> {
     let defaults = TrainConfig { mode: args.mode, ..TrainConfig::default() };
     let defaults = TrainConfig { weights: TrainConfig::default_weights(args.mode), ..defaults };
@@ -314,7 +358,10 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         vgg19: args.vgg19.clone(),
         perceptual: args.perceptual.clone(),
         backend: args.backend,
-        weights: LossWeights { stability: args.stability.unwrap_or(0.0), ..defaults.weights },
+        weights: apply_weights(
+            LossWeights { stability: args.stability.unwrap_or(0.0), ..defaults.weights },
+            &args.weights,
+        )?,
         init_from: args.init_from.clone(),
         ..defaults
     };

@@ -258,7 +258,7 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
 
     // Data first: a bad folder must fail before anything is written.
     eprintln!("loading data…");
-    let (dataset, summary) = Dataset::open(
+    let (mut dataset, mut summary) = Dataset::open(
         &record.photo_dirs,
         &record.style_dirs,
         config.mode,
@@ -266,6 +266,9 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
         record.held_out,
         config.seed,
     )?;
+    if config.mode == Mode::Anime && config.weights.teacher_l1 > 0.0 {
+        dataset.enable_teacher(&record.teacher, &mut summary);
+    }
     let (mut trainer, start) = match resumed {
         Some(t) => t,
         None => {
@@ -315,6 +318,12 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
         (Some(_), Some(_), None) => bail!("--eval-style needs --perceptual (VGG16 weights: `make weights`)"),
         _ => bail!("--eval-style and --eval-photos go together (held-out art and held-out photos)"),
     };
+    // A run that starts from another run's networks gets a baseline row at step 0, so its
+    // curves show what the fine-tune changed.
+    if let (Some(probe), 0, Some(_)) = (&probe, start, &config.init_from) {
+        let r = probe.measure(0, |input, n, h, w| trainer.generate(input, n, h, w))?;
+        eprintln!("step 0 (from --init-from): FD-VGG16 {:.1}, KID {:.4} ± {:.4}", r.fd_vgg16, r.kid.0, r.kid.1);
+    }
     let bar = if options.progress && start < total {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_position(start);

@@ -37,7 +37,8 @@ pub struct LossWeights {
     pub style: f64,
     pub color: f64,
     pub tv: f64,
-    /// `teacher` mode: L1 to the teacher's output.
+    /// L1 to the teacher filter's output: the main term of `teacher` mode; in `anime` mode an
+    /// optional extra term (0 by default).
     pub teacher_l1: f64,
     /// Either mode: flow-free temporal stability, `|shift(G(x)) − G(shift(x) + n)|` (see
     /// [`STABILITY_SHIFT`]); 0 = off.
@@ -342,7 +343,8 @@ impl Trainer {
         let (teacher, style, smoothed) = match self.config.mode {
             Mode::Teacher => (Some(self.tensor(&batch.teacher, n, size, "teacher")?), None, None),
             Mode::Anime => (
-                None,
+                // Anime mode may also learn from the teacher (`teacher_l1` > 0).
+                (w.teacher_l1 > 0.0).then(|| self.tensor(&batch.teacher, n, size, "teacher")).transpose()?,
                 Some(self.tensor(&batch.style, n, size, "style")?),
                 Some(self.tensor(&batch.style_smoothed, n, size, "style_smoothed")?),
             ),
@@ -416,6 +418,11 @@ impl Trainer {
                 }
                 if !warm && w.tv > 0.0 {
                     terms.push(("tv", loss::total_variation(fake.clone()).mul_scalar(w.tv)));
+                }
+                // The teacher term, when asked for, applies from the first step (as in teacher
+                // mode's warm-up): flat regions and lines the adversarial term then refines.
+                if let Some(t) = teacher {
+                    terms.push(("teacher_l1", loss::l1(fake.clone(), t).mul_scalar(w.teacher_l1)));
                 }
             }
         }

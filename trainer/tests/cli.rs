@@ -88,6 +88,62 @@ fn anime_mode_without_style_frames_says_what_to_pass() {
 }
 
 #[test]
+fn a_bad_loss_weight_names_the_losses_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = photos(dir.path(), 3);
+    let out = dir.path().join("run");
+    for (weight, expect) in [
+        (
+            "colour=2",
+            "unknown loss `colour`; the losses are adversarial, content, style, color, tv, teacher_l1, stability",
+        ),
+        ("color", "is not NAME=VALUE"),
+        ("style=lots", "the weight of `style` must be a number"),
+        ("tv=-1", "must be finite and ≥ 0"),
+    ] {
+        let o = train(&out, &p, &["--steps", "2", "--weight", weight]);
+        assert!(!o.status.success(), "--weight {weight} was accepted");
+        assert!(stderr(&o).contains(expect), "--weight {weight}: {}", stderr(&o));
+        assert!(!out.exists(), "nothing is written for --weight {weight}");
+    }
+}
+
+#[test]
+fn anime_mode_with_a_teacher_weight_learns_from_the_teacher_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = photos(dir.path(), 4);
+    let style = dir.path().join("style");
+    std::fs::create_dir_all(&style).unwrap();
+    for i in 0..2u8 {
+        let img = image::RgbImage::from_fn(64, 64, |x, _| image::Rgb([if x < 32 { 250 } else { 40 * i }, 90, 200]));
+        img.save(style.join(format!("s{i}.png"))).unwrap();
+    }
+    let out = dir.path().join("run");
+    let style_arg = style.to_str().unwrap();
+    let extra = ["--mode", "anime", "--style", style_arg, "--steps", "3", "--warmup", "1", "--sample-every", "3"];
+    let o = train(&out, &p, &[&extra[..], &["--weight", "teacher_l1=4", "--weight", "color=0"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert!(header.contains(&"teacher_l1"), "the teacher term is logged: {csv}");
+    assert!(!header.contains(&"color"), "a weight of 0 switches the colour term off: {csv}");
+    let col = header.iter().position(|h| *h == "teacher_l1").unwrap();
+    let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert!(first[col].parse::<f64>().unwrap() > 0.0, "the teacher term runs from step 0 (warm-up too): {csv}");
+    let config = std::fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(config.contains("\"teacher_l1\": 4.0") && config.contains("\"color\": 0.0"), "{config}");
+    // The sample grid shows the teacher beside the generator, as in teacher mode: three tiles wide.
+    let grid = image::open(out.join("samples/step-000003.png")).unwrap();
+    let plain = dir.path().join("plain");
+    let o = train(&plain, &p, &extra);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plain_grid = image::open(plain.join("samples/step-000003.png")).unwrap();
+    assert!(grid.width() > plain_grid.width(), "{} vs {}", grid.width(), plain_grid.width());
+    let csv = std::fs::read_to_string(plain.join("losses.csv")).unwrap();
+    assert!(!csv.lines().next().unwrap().contains("teacher_l1"), "no teacher term by default: {csv}");
+}
+
+#[test]
 fn a_run_writes_its_files_skips_a_corrupt_image_and_exports() {
     let dir = tempfile::tempdir().unwrap();
     let p = photos(dir.path(), 4);

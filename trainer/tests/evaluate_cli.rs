@@ -160,13 +160,13 @@ fn training_logs_fd_and_the_look_at_each_sample_step_and_resumes_the_curve() {
     let held_out = images(dir.path(), "held-out", 2, 5);
     let run_dir = dir.path().join("run");
     let weights = weights();
-    let train = |steps: &str, resume: bool| {
+    let train = |out: &std::path::Path, steps: &str, extra: &[&str]| {
         let mut args = vec![
             "train",
             "--mode",
             "anime",
             "--out",
-            run_dir.to_str().unwrap(),
+            out.to_str().unwrap(),
             "--photos",
             photos.to_str().unwrap(),
             "--style",
@@ -183,17 +183,26 @@ fn training_logs_fd_and_the_look_at_each_sample_step_and_resumes_the_curve() {
             "1",
         ];
         args.extend(TINY);
-        if resume {
-            args.push("--resume");
-        }
+        args.extend(extra);
         let o = run(&args);
         assert!(o.status.success(), "train failed:\n{}", String::from_utf8_lossy(&o.stderr));
     };
-    train("2", false);
-    train("3", true);
-    let csv = std::fs::read_to_string(run_dir.join("eval.csv")).unwrap();
-    let rows: Vec<Vec<f64>> = csv.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    let rows_of = |dir: &std::path::Path| -> (String, Vec<Vec<f64>>) {
+        let csv = std::fs::read_to_string(dir.join("eval.csv")).unwrap();
+        let rows = csv.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+        (csv, rows)
+    };
+    train(&run_dir, "2", &[]);
+    train(&run_dir, "3", &["--resume"]);
+    let (csv, rows) = rows_of(&run_dir);
     assert_eq!(rows.iter().map(|r| r[0] as u64).collect::<Vec<_>>(), vec![1, 2, 3], "{csv}");
+    // A fine-tune from that run starts its curve with a baseline at step 0: the networks it
+    // was given, measured before any update — the same generator as the first run's step 3.
+    let tuned = dir.path().join("tuned");
+    train(&tuned, "1", &["--init-from", run_dir.to_str().unwrap(), "--warmup", "0"]);
+    let (tuned_csv, tuned_rows) = rows_of(&tuned);
+    assert_eq!(tuned_rows.iter().map(|r| r[0] as u64).collect::<Vec<_>>(), vec![0, 1], "{tuned_csv}");
+    assert_eq!(tuned_rows[0][1..], rows[2][1..], "step 0 measures the starting networks:\n{tuned_csv}\n{csv}");
     for r in &rows {
         assert!(r[1].is_finite() && r[1] >= 0.0, "FD {csv}");
         assert!(r[4] > 0.0 && r[4] <= 1.0, "structure {csv}");
