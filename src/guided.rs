@@ -18,7 +18,7 @@
 
 use rayon::prelude::*;
 
-use crate::pixels::Planes;
+use crate::frame_io::Planes;
 use crate::resample::BilinearTaps;
 
 /// Window radius at the network's resolution (3×3 windows). At the default inference size

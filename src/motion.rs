@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use crate::pixels::Planes;
+use crate::frame_io::Planes;
 
 /// Block size and search radius (network pixels) of the motion estimation.
 pub const BLOCK: usize = 8;

@@ -3,7 +3,7 @@
 //! scale down ([`resample`]) → skip test ([`skip`]) → infer (the [`engine`] in this thread, or
 //! the [`worker`] under `realtime-policy=latest`, see [`scheduler`]) → upsample ([`guided`],
 //! guided by the frame, or [`resample`]) → smooth ([`temporal`]) → blend and write, with the split view
-//! ([`pixels::write_output`]).
+//! ([`frame_io::write_output`]).
 //!
 //! [`FramePipeline`] owns the buffers reused from frame to frame and the history of the
 //! stream; the element maps its frames, hands them to [`FramePipeline::process`] and reports
@@ -20,13 +20,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::{self, Engine, ModelInfo};
+use crate::frame_io::{self, PackedFrame, Planes};
 use crate::guided::GuidedUpsampler;
 use crate::motion;
-use crate::pixels::{self, PackedFrame, Planes, RgbSource};
 use crate::resample::Resampler;
 use crate::scheduler::{Fate, LatestScheduler};
 use crate::skip::SkipMemory;
 use crate::temporal::{Outcome, TemporalFilter, TemporalSettings};
+use crate::tensor_io::RgbSource;
 use crate::worker::{InferenceWorker, Job, Stylization};
 
 /// The settings one frame is processed with (a snapshot of the element's properties).
@@ -185,7 +186,7 @@ impl FramePipeline {
         // image over this frame, the cheapest output there is, until the overrun is paid back.
         let upscaled = &self.buffers.upscaled;
         if s.latest && self.scheduler.repeat_last() && (upscaled.width, upscaled.height) == (width, height) {
-            pixels::write_output(upscaled, &input, output, output_stride, s.strength, s.split_view);
+            frame_io::write_output(upscaled, &input, output, output_stride, s.strength, s.split_view);
             self.scheduler.repeated(arrived.elapsed(), period);
             return Ok(FrameReport::new(Fate::Repeated, (0, 0)));
         }
@@ -207,7 +208,7 @@ impl FramePipeline {
         // `latest` to hand it to the inference thread and to guide a reused stylization.
         let b = &mut self.buffers;
         if reduced || history || s.latest {
-            pixels::unpack_frame(input.data, input.stride, input.layout, width, height, &mut b.frame);
+            frame_io::unpack_frame(input.data, input.stride, input.layout, width, height, &mut b.frame);
         }
         if reduced {
             scale_to(&mut b.down, &b.frame, &mut b.network_in, content);
@@ -271,7 +272,7 @@ impl FramePipeline {
             Upsampled::Upscaled => &mut b.upscaled,
         };
         report.scene_cut = self.temporal.process(low_in, stylized, &s.temporal) == Outcome::SceneCut;
-        pixels::write_output(stylized, &input, output, output_stride, s.strength, s.split_view);
+        frame_io::write_output(stylized, &input, output, output_stride, s.strength, s.split_view);
         if s.latest {
             self.scheduler.finished(inferred.fate, stylized_at.elapsed(), arrived.elapsed(), period);
         }

@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use crate::pixels::Planes;
+use crate::frame_io::Planes;
 
 /// Bilinear sampling positions along one axis (half-pixel centres, edges clamped): output `o`
 /// reads `(1 − w[o])·src[i0[o]] + w[o]·src[i1[o]]`. The guided upsampler and the temporal

@@ -3,8 +3,8 @@
 
 use rayon::prelude::*;
 
+use crate::frame_io::Planes;
 use crate::motion::BLOCK;
-use crate::pixels::Planes;
 
 /// What the network last saw and returned (network size); empty when nothing may be reused.
 #[derive(Debug, Clone, Default)]

@@ -21,9 +21,9 @@
 
 use rayon::prelude::*;
 
+use crate::frame_io::Planes;
 use crate::guided::box_mean;
 use crate::motion::{BLOCK, estimate_motion, warp};
-use crate::pixels::Planes;
 use crate::resample::BilinearTaps;
 
 /// Largest history weight: even at `temporal-smoothing=1` a static pixel still takes 3% of each

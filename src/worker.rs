@@ -10,8 +10,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use crate::frame_io::Planes;
 use crate::lock::{lock, unpoisoned};
-use crate::pixels::Planes;
 
 /// One image for the network: the frame already scaled to the network's content size.
 #[derive(Debug, Default)]

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use animestyle_model::fixtures::{self, PermuteInvert, permute_invert_pixel};
 use gstanimestyle::engine::{Engine, LoadOutcome};
-use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
+use gstanimestyle::frame_io::{PackedFrame, PackedLayout};
 use gstanimestyle::pipeline::{Frame, FrameError, FramePipeline, FrameReport, FrameSettings};
-use gstanimestyle::pixels::{PackedFrame, PackedLayout};
 use gstanimestyle::scheduler::Fate;
+use gstanimestyle::session::{ModelSource, Session, SessionSettings};
 use gstanimestyle::temporal::TemporalSettings;
 
 const RGBX: PackedLayout = PackedLayout { pixel_stride: 4, rgb_offsets: [0, 1, 2] };
@@ -26,7 +26,7 @@ fn engine(model: &[u8]) -> Arc<Engine> {
     let path = dir.path().join("model.onnx");
     std::fs::write(&path, model).expect("write model");
     let source = ModelSource::from_property(path.to_str().expect("utf-8 path"));
-    Engine::new(Generator::load(&source, &SessionSettings::default()).expect("fixture model loads"))
+    Engine::new(Session::load(&source, &SessionSettings::default()).expect("fixture model loads"))
 }
 
 fn pipeline(model: &[u8]) -> FramePipeline {

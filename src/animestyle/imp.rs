@@ -55,12 +55,12 @@ use gst_video::subclass::prelude::*;
 
 use super::{ExecutionProvider, RealtimePolicy, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
 use crate::engine::{Engine, LoadOutcome};
-use crate::generator::{Generator, LoadError, LoadErrorKind, ModelSource, SessionSettings};
+use crate::frame_io::{PackedFrame, PackedLayout};
 use crate::lock::lock;
 use crate::pipeline::{Frame, FrameError, FramePipeline, FrameReport, FrameSettings};
-use crate::pixels::{PackedFrame, PackedLayout};
 use crate::providers::Provider;
 use crate::scheduler::Fate;
+use crate::session::{LoadError, LoadErrorKind, ModelSource, Session, SessionSettings};
 use crate::stats::Stats;
 use crate::temporal::TemporalSettings;
 
@@ -857,22 +857,22 @@ impl BaseTransformImpl for AnimeStyle {
         self.obj().set_qos(false);
         let settings = lock(&self.settings).clone();
         let source = ModelSource::from_property(&settings.model);
-        let generator = Generator::load(&source, &settings.session_settings()).map_err(|e| {
+        let session = Session::load(&source, &settings.session_settings()).map_err(|e| {
             gst::error!(CAT, imp = self, "{e}");
             gst_domain_message(&e)
         })?;
-        if let Some(warning) = generator.selection.warning(settings.session_settings().provider) {
+        if let Some(warning) = session.selection.warning(settings.session_settings().provider) {
             gst::warning!(CAT, imp = self, "{warning}");
             gst::element_imp_warning!(self, gst::LibraryError::Init, ("{}", warning));
         }
-        let c = &generator.contract;
+        let c = &session.contract;
         gst::info!(
             CAT,
             imp = self,
             "loaded model {} with ONNX Runtime {} on {}: {} {} {}→{} {}/{} multiple {} min {} fixed {:?}",
-            generator.source,
-            generator.runtime_path.display(),
-            generator.selection.provider,
+            session.source,
+            session.runtime_path.display(),
+            session.selection.provider,
             c.layout,
             c.channel_order,
             c.input_range,
@@ -885,28 +885,22 @@ impl BaseTransformImpl for AnimeStyle {
         );
         // Tell the application which hardware and model it got (also in the log and `stats`).
         let started = gst::Structure::builder("animestyle-started")
-            .field("execution-provider", generator.selection.provider.to_string())
-            .field("model", generator.source.to_string())
-            .field("onnxruntime", generator.runtime_path.display().to_string())
+            .field("execution-provider", session.selection.provider.to_string())
+            .field("model", session.source.to_string())
+            .field("onnxruntime", session.runtime_path.display().to_string())
             .field(
                 "rejected-providers",
-                generator
-                    .selection
-                    .rejected
-                    .iter()
-                    .map(|(p, why)| format!("{p}: {why}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                session.selection.rejected.iter().map(|(p, why)| format!("{p}: {why}")).collect::<Vec<_>>().join("; "),
             )
             .build();
         let _ = self.obj().post_message(gst::message::Element::builder(started).src(&*self.obj()).build());
         {
             let mut stats = lock(&self.stats);
             *stats = Stats::default();
-            stats.execution_provider = generator.selection.provider.to_string();
-            stats.model = generator.source.to_string();
+            stats.execution_provider = session.selection.provider.to_string();
+            stats.model = session.source.to_string();
         }
-        let engine = Engine::new(generator);
+        let engine = Engine::new(session);
         *lock(&self.accepted_model) = settings.model.clone();
         *lock(&self.engine) = Some(engine.clone());
         *lock(&self.state) = Some(State::new(engine));

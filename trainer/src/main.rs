@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use animestyle_train::config::{Backend, LossWeights, Mode, TrainConfig};
 use animestyle_train::model::spec::GeneratorConfig;
 use animestyle_train::run::{self, RunOptions};
-use animestyle_train::train::{Backend, LossWeights, Mode, TrainConfig};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
