@@ -212,7 +212,7 @@ struct TrainArgs {
     steps: u64,
     #[arg(long)]
     batch: Option<usize>,
-    /// Square crop size, a multiple of 4.
+    /// Square crop size: a multiple of 4, at least 16.
     #[arg(long)]
     crop: Option<usize>,
     #[arg(long)]
