@@ -189,35 +189,36 @@ fn time_ms(n: usize, mut f: impl FnMut()) -> f64 {
 
 /// The element's pre/post stages on their own, with the embedded model's contract.
 fn stage_breakdown((w, h): (usize, usize), inference_size: usize) {
-    use gstanimestyle::pixels::{self, PackedFrame, PackedLayout, Planes, RgbSource};
+    use gstanimestyle::frame_io::{self, PackedFrame, PackedLayout, Planes};
+    use gstanimestyle::guided::GuidedUpsampler;
     use gstanimestyle::resample::Resampler;
-    use gstanimestyle::upsample::GuidedUpsampler;
+    use gstanimestyle::tensor_io::{self, RgbSource};
     let contract = animestyle_model::handmade::contract();
     let layout = PackedLayout { pixel_stride: 4, rgb_offsets: [0, 1, 2] };
     let frame: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();
     let mut out = vec![0u8; w * h * 4];
     let mut planes = Planes::default();
-    pixels::unpack_frame(&frame, w * 4, layout, w, h, &mut planes);
+    frame_io::unpack_frame(&frame, w * 4, layout, w, h, &mut planes);
     let scale = inference_size as f64 / w.max(h) as f64;
     let small = if inference_size == 0 { (w, h) } else { ((w as f64 * scale) as usize, (h as f64 * scale) as usize) };
     let mut small_planes = Planes::default();
     small_planes.resize(small.0, small.1);
     let mut tensor: Vec<f32> = Vec::new();
-    pixels::pack_tensor(&RgbSource::Planes(&small_planes), &contract, small, &mut tensor);
+    tensor_io::pack_tensor(&RgbSource::Planes(&small_planes), &contract, small, &mut tensor);
     let mut back = Planes::default();
     let n = 20;
     let packed = PackedFrame { data: &frame, stride: w * 4, layout, width: w, height: h };
     // At the frame's own size the tensor is packed straight from the frame.
     let (unpack, pack) = if small == (w, h) {
-        (0.0, time_ms(n, || pixels::pack_tensor(&RgbSource::Frame(packed), &contract, small, &mut tensor)))
+        (0.0, time_ms(n, || tensor_io::pack_tensor(&RgbSource::Frame(packed), &contract, small, &mut tensor)))
     } else {
         (
-            time_ms(n, || pixels::unpack_frame(&frame, w * 4, layout, w, h, &mut planes)),
-            time_ms(n, || pixels::pack_tensor(&RgbSource::Planes(&small_planes), &contract, small, &mut tensor)),
+            time_ms(n, || frame_io::unpack_frame(&frame, w * 4, layout, w, h, &mut planes)),
+            time_ms(n, || tensor_io::pack_tensor(&RgbSource::Planes(&small_planes), &contract, small, &mut tensor)),
         )
     };
-    let unpack_tensor = time_ms(n, || pixels::unpack_tensor(&tensor, &contract, small, small, &mut back));
-    let write = time_ms(n, || pixels::write_frame(&planes, &frame, w * 4, &mut out, w * 4, layout, 1.0));
+    let unpack_tensor = time_ms(n, || tensor_io::unpack_tensor(&tensor, &contract, small, small, &mut back));
+    let write = time_ms(n, || frame_io::write_frame(&planes, &frame, w * 4, &mut out, w * 4, layout, 1.0));
     let (down, up, guided) = if small == (w, h) {
         (0.0, 0.0, 0.0)
     } else {

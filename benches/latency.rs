@@ -252,25 +252,26 @@ fn swap_run(policy: &str, o: &Options) -> SwapRow {
 /// first frame's stylization, and writes the strip.
 fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
     use gstanimestyle::engine::network_size;
-    use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
-    use gstanimestyle::pixels::{self, PackedLayout, Planes, RgbSource};
+    use gstanimestyle::frame_io::{self, PackedLayout, Planes};
+    use gstanimestyle::guided::GuidedUpsampler;
     use gstanimestyle::resample::Resampler;
-    use gstanimestyle::upsample::GuidedUpsampler;
+    use gstanimestyle::session::{ModelSource, Session, SessionSettings};
+    use gstanimestyle::tensor_io::RgbSource;
 
     let common::Footage { width: w, height: h, frames } = common::vtest_frames(30, 5)?;
     let layout = PackedLayout { pixel_stride: 3, rgb_offsets: [0, 1, 2] };
-    let mut generator = Generator::load(&ModelSource::Embedded, &SessionSettings::default()).ok()?;
-    let (content, canvas) = network_size(&generator.contract, (w as u32, h as u32), -1);
+    let mut session = Session::load(&ModelSource::Embedded, &SessionSettings::default()).ok()?;
+    let (content, canvas) = network_size(&session.contract, (w as u32, h as u32), -1);
     let (mut down, mut guided) = (None, GuidedUpsampler::default());
     // Per frame: full-size planes, network input, network output.
     let mut full = Vec::new();
     let mut pairs = Vec::new();
     for f in &frames {
         let mut planes = Planes::default();
-        pixels::unpack_frame(f, 3 * w, layout, w, h, &mut planes);
+        frame_io::unpack_frame(f, 3 * w, layout, w, h, &mut planes);
         let (mut low, mut out) = (Planes::default(), Planes::default());
         Resampler::cached(&mut down, (w, h), content).resample_planes(&planes, &mut low);
-        generator.run(&RgbSource::Planes(&low), canvas, &mut out).ok()?;
+        session.run(&RgbSource::Planes(&low), canvas, &mut out).ok()?;
         full.push(planes);
         pairs.push((low, out));
     }
@@ -278,7 +279,7 @@ fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
         let mut up = Planes::default();
         guided.upsample(&pair.0, &pair.1, guide, &mut up);
         let mut rgb = vec![0u8; 3 * w * h];
-        pixels::write_frame(&up, original, 3 * w, &mut rgb, 3 * w, layout, 1.0);
+        frame_io::write_frame(&up, original, 3 * w, &mut rgb, 3 * w, layout, 1.0);
         rgb
     };
     let own: Vec<Vec<u8>> = (0..5).map(|t| render(&mut guided, &pairs[t], &full[t], &frames[t])).collect();
@@ -286,7 +287,7 @@ fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
     let aligned: Vec<Vec<u8>> = (0..5)
         .map(|t| {
             let mut pair = (Planes::default(), Planes::default());
-            if !gstanimestyle::temporal::align(&pairs[0].0, &pairs[0].1, &pairs[t].0, &mut pair.0, &mut pair.1) {
+            if !gstanimestyle::motion::align(&pairs[0].0, &pairs[0].1, &pairs[t].0, &mut pair.0, &mut pair.1) {
                 pair = (pairs[0].0.clone(), pairs[0].1.clone());
             }
             render(&mut guided, &pair, &full[t], &frames[t])

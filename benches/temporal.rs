@@ -95,7 +95,7 @@ fn run(config: &Config, size: (usize, usize), frames: &[Rgb]) -> (Vec<Rgb>, gst:
 /// Time of the temporal filter alone at 720p (network 384×216), with motion compensation
 /// during a pan, in ms.
 fn smoothing_cost() -> f64 {
-    use gstanimestyle::pixels::Planes;
+    use gstanimestyle::frame_io::Planes;
     use gstanimestyle::temporal::{TemporalFilter, TemporalSettings};
     let planes = |w: usize, h: usize, shift: usize| {
         let mut p = Planes::default();

@@ -1,15 +1,19 @@
-//! The running model, shared by the streaming thread and the inference worker, and the model
-//! waiting to replace it (hot-swap: a new `model` set while playing is loaded and warmed up on a
-//! background thread, then switched in between two frames).
+//! The running model, shared by the streaming thread and the inference worker, and hot-swap:
+//! [`Engine::load_in_background`] loads a new model on its own thread, warms it up at the size
+//! frames have, and offers it; the model in use is switched before the next inference (between
+//! two frames), and a newer request supersedes one still loading.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use animestyle_model::ModelContract;
 
-use crate::generator::Generator;
-use crate::pixels::{Planes, RgbSource};
+use crate::frame_io::Planes;
+use crate::lock::lock;
 use crate::resample::Resampler;
+use crate::session::{ModelSource, Session, SessionSettings};
+use crate::tensor_io::RgbSource;
 
 /// What the application is told about the model in use.
 #[derive(Debug, Clone)]
@@ -42,32 +46,93 @@ pub struct Ran {
     pub model: Arc<ModelInfo>,
 }
 
+/// How a background load ended (see [`Engine::load_in_background`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadOutcome {
+    /// Loaded and warmed up; it is offered right after this is reported and takes over before
+    /// the next inference.
+    Ready,
+    /// Not loaded, or failed its first inference: the running model stays. Says why.
+    Failed(String),
+    /// A newer request (or [`Engine::cancel_loads`]) came first: nothing was offered.
+    Superseded,
+}
+
 pub struct Engine {
-    generator: Mutex<Generator>,
+    session: Mutex<Session>,
     model: Mutex<Arc<ModelInfo>>,
-    waiting: Mutex<Option<Generator>>,
+    waiting: Mutex<Option<Session>>,
+    /// Counts load requests; a load finishing after a newer request is dropped.
+    load_requests: AtomicU64,
+    /// The last frame size seen, `width << 32 | height` (0: none yet), for warming up.
+    frame_size: AtomicU64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn info(generator: &Generator, serial: u64) -> Arc<ModelInfo> {
+fn info(session: &Session, serial: u64) -> Arc<ModelInfo> {
     Arc::new(ModelInfo {
         serial,
-        name: generator.source.to_string(),
-        execution_provider: generator.selection.provider.to_string(),
-        contract: generator.contract.clone(),
+        name: session.source.to_string(),
+        execution_provider: session.selection.provider.to_string(),
+        contract: session.contract.clone(),
     })
 }
 
 impl Engine {
-    pub fn new(generator: Generator) -> Arc<Self> {
+    pub fn new(session: Session) -> Arc<Self> {
         Arc::new(Engine {
-            model: Mutex::new(info(&generator, 1)),
-            generator: Mutex::new(generator),
+            model: Mutex::new(info(&session, 1)),
+            session: Mutex::new(session),
             waiting: Mutex::new(None),
+            load_requests: AtomicU64::new(0),
+            frame_size: AtomicU64::new(0),
         })
+    }
+
+    /// Records the size of the frames coming in, so a model loaded later warms up at it.
+    pub fn note_frame_size(&self, (width, height): (u32, u32)) {
+        self.frame_size.store(u64::from(width) << 32 | u64::from(height), Ordering::Relaxed);
+    }
+
+    /// Hot-swap: loads `source` with `settings` on a background thread, warms it up at the last
+    /// frame size seen and `inference_size`, then reports to `done` (on that thread) and, if
+    /// ready, offers it ([`Self::offer`]). A request made while another is loading supersedes
+    /// it. Errs only when the thread cannot be started.
+    pub fn load_in_background(
+        self: &Arc<Self>,
+        source: ModelSource,
+        settings: SessionSettings,
+        inference_size: i32,
+        done: impl FnOnce(LoadOutcome) + Send + 'static,
+    ) -> std::io::Result<()> {
+        let request = self.load_requests.fetch_add(1, Ordering::AcqRel) + 1;
+        let packed = self.frame_size.load(Ordering::Relaxed);
+        let frame = ((packed >> 32) as u32, packed as u32);
+        let engine = self.clone();
+        std::thread::Builder::new().name("animestyle-load".into()).spawn(move || {
+            let loaded = Session::load(&source, &settings).map_err(|e| e.message).and_then(|mut session| {
+                if frame.0 > 0 && frame.1 > 0 {
+                    warm_up(&mut session, frame, inference_size)
+                        .map_err(|e| format!("model '{source}' failed its first inference: {e}"))?;
+                }
+                Ok(session)
+            });
+            if engine.load_requests.load(Ordering::Acquire) != request {
+                return done(LoadOutcome::Superseded);
+            }
+            match loaded {
+                Ok(session) => {
+                    done(LoadOutcome::Ready);
+                    engine.offer(session);
+                }
+                Err(why) => done(LoadOutcome::Failed(why)),
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Drops every load still in progress (the element stops): none will be offered.
+    pub fn cancel_loads(&self) {
+        self.load_requests.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The model in use now.
@@ -75,10 +140,10 @@ impl Engine {
         lock(&self.model).clone()
     }
 
-    /// Queues `generator` to replace the running model before the next inference (a model
+    /// Queues `session` to replace the running model before the next inference (a model
     /// offered earlier and not switched in yet is replaced).
-    pub fn offer(&self, generator: Generator) {
-        *lock(&self.waiting) = Some(generator);
+    pub fn offer(&self, session: Session) {
+        *lock(&self.waiting) = Some(session);
     }
 
     /// True while an offered model waits to be switched in.
@@ -88,15 +153,15 @@ impl Engine {
 
     /// Switches to the offered model, if any. Returns the new model's description.
     pub fn switch_if_offered(&self) -> Option<Arc<ModelInfo>> {
-        let mut generator = lock(&self.generator);
-        self.switch_locked(&mut generator)
+        let mut session = lock(&self.session);
+        self.switch_locked(&mut session)
     }
 
-    fn switch_locked(&self, generator: &mut Generator) -> Option<Arc<ModelInfo>> {
+    fn switch_locked(&self, session: &mut Session) -> Option<Arc<ModelInfo>> {
         let new = lock(&self.waiting).take()?;
-        let old = std::mem::replace(generator, new);
+        let old = std::mem::replace(session, new);
         let serial = lock(&self.model).serial + 1;
-        let model = info(generator, serial);
+        let model = info(session, serial);
         *lock(&self.model) = model.clone();
         // Releasing a session frees its memory arena; keep that off the frame's time.
         let _ = std::thread::Builder::new().name("animestyle-release".into()).spawn(move || drop(old));
@@ -106,8 +171,8 @@ impl Engine {
     /// Runs `input` through the model padded to `canvas` (both from [`network_size`] for the
     /// model in use: call [`Self::switch_if_offered`] before computing them).
     pub fn run(&self, input: &RgbSource, canvas: (usize, usize), output: &mut Planes) -> Result<Ran, String> {
-        let generator = &mut *lock(&self.generator);
-        let inference = generator.run(input, canvas, output)?;
+        let session = &mut *lock(&self.session);
+        let inference = session.run(input, canvas, output)?;
         Ok(Ran { inference, model: self.model() })
     }
 
@@ -122,28 +187,28 @@ impl Engine {
         rescale: &mut Option<Resampler>,
         output: &mut Planes,
     ) -> Result<Ran, String> {
-        let generator = &mut *lock(&self.generator);
-        self.switch_locked(generator);
-        let (content, canvas) = network_size(&generator.contract, frame, inference_size);
+        let session = &mut *lock(&self.session);
+        self.switch_locked(session);
+        let (content, canvas) = network_size(&session.contract, frame, inference_size);
         if content != (input.width, input.height) {
             let mut fitted = Planes::default();
             Resampler::cached(rescale, (input.width, input.height), content).resample_planes(input, &mut fitted);
             *input = fitted;
         }
-        let inference = generator.run(&RgbSource::Planes(input), canvas, output)?;
+        let inference = session.run(&RgbSource::Planes(input), canvas, output)?;
         Ok(Ran { inference, model: self.model() })
     }
 }
 
-/// Runs `generator` twice on a mid-grey `frame`-sized image at the network size the element
+/// Runs `session` twice on a mid-grey `frame`-sized image at the network size the element
 /// uses, so the first frames after a hot-swap do not pay ONNX Runtime's first-run setup
 /// (several times a normal inference) in the streaming thread.
-pub fn warm_up(generator: &mut Generator, frame: (u32, u32), inference_size: i32) -> Result<(), String> {
-    let (content, canvas) = network_size(&generator.contract, frame, inference_size);
+pub fn warm_up(session: &mut Session, frame: (u32, u32), inference_size: i32) -> Result<(), String> {
+    let (content, canvas) = network_size(&session.contract, frame, inference_size);
     let grey = Planes { width: content.0, height: content.1, data: vec![127.5; content.0 * content.1 * 3] };
     let mut output = Planes::default();
     for _ in 0..2 {
-        generator.run(&RgbSource::Planes(&grey), canvas, &mut output)?;
+        session.run(&RgbSource::Planes(&grey), canvas, &mut output)?;
     }
     Ok(())
 }

@@ -1,23 +1,30 @@
 //! GStreamer plugin `animestyle`: real-time anime stylization of video with an ONNX generator.
 //!
 //! The frame path is split into small modules that know nothing about GStreamer
-//! ([`pixels`], [`resample`], [`upsample`], [`temporal`], [`generator`], [`engine`], [`worker`],
-//! [`providers`], [`runtime`], [`stats`]); the
+//! ([`frame_io`], [`resample`], [`skip`], [`tensor_io`], [`session`], [`engine`], [`guided`], [`motion`],
+//! [`temporal`], [`worker`], [`scheduler`], [`providers`], [`runtime`], [`stats`]), wired in that
+//! order by [`pipeline`]; the
 //! element in [`animestyle`] wires them together and owns settings and state.
 
 use gst::glib;
 
 pub mod animestyle;
 pub mod engine;
-pub mod generator;
+pub mod frame_io;
+pub mod guided;
+mod lock;
 pub mod metrics;
-pub mod pixels;
+pub mod motion;
+pub mod pipeline;
 pub mod providers;
 pub mod resample;
 pub mod runtime;
+pub mod scheduler;
+pub mod session;
+pub mod skip;
 pub mod stats;
 pub mod temporal;
-pub mod upsample;
+pub mod tensor_io;
 pub mod worker;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
@@ -32,6 +39,8 @@ gst::plugin_define!(
     "MIT/X11",
     env!("CARGO_PKG_NAME"),
     env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_REPOSITORY"),
+    // GStreamer requires a non-empty origin and the project has no public URL: this is the
+    // value GStreamer's own build uses when no origin is configured (`package-origin`).
+    "Unknown package origin",
     "2026-11-22"
 );

@@ -6,7 +6,33 @@
 
 use rayon::prelude::*;
 
-use crate::pixels::Planes;
+use crate::frame_io::Planes;
+
+/// Bilinear sampling positions along one axis (half-pixel centres, edges clamped): output `o`
+/// reads `(1 − w[o])·src[i0[o]] + w[o]·src[i1[o]]`. The guided upsampler and the temporal
+/// filter interpolate with these; [`Resampler`] upscales with the same positions
+/// ([`AxisWeights::new`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BilinearTaps {
+    pub i0: Vec<usize>,
+    pub i1: Vec<usize>,
+    pub w: Vec<f32>,
+}
+
+impl BilinearTaps {
+    pub fn new(in_len: usize, out_len: usize) -> Self {
+        let scale = in_len as f32 / out_len as f32;
+        let mut t = BilinearTaps::default();
+        for o in 0..out_len {
+            let s = ((o as f32 + 0.5) * scale - 0.5).clamp(0.0, (in_len - 1) as f32);
+            let i0 = s.floor() as usize;
+            t.i0.push(i0);
+            t.i1.push((i0 + 1).min(in_len - 1));
+            t.w.push(s - i0 as f32);
+        }
+        t
+    }
+}
 
 /// Filter taps for one axis: output `i` reads `weights[i * taps..][..count[i]]` starting at
 /// input `start[i]`.
@@ -19,7 +45,12 @@ struct AxisWeights {
 }
 
 impl AxisWeights {
+    /// Upscaling (and the identity) samples at the [`BilinearTaps`]; downscaling uses a triangle
+    /// filter widened by the scale factor.
     fn new(in_len: usize, out_len: usize) -> Self {
+        if out_len >= in_len {
+            return Self::bilinear(&BilinearTaps::new(in_len, out_len));
+        }
         let scale = in_len as f32 / out_len as f32;
         let filter_scale = scale.max(1.0);
         let support = filter_scale; // triangle of radius 1 at the source sampling rate
@@ -52,6 +83,17 @@ impl AxisWeights {
             count.push(n);
         }
         AxisWeights { start, count, weights, taps }
+    }
+
+    fn bilinear(t: &BilinearTaps) -> Self {
+        let taps = 2;
+        let mut weights = Vec::with_capacity(t.w.len() * taps);
+        for &w in &t.w {
+            weights.extend([1.0 - w, w]);
+        }
+        // At the last pixel both taps are the same one: read it once (and not past the end).
+        let count = t.i0.iter().zip(&t.i1).map(|(i0, i1)| if i1 > i0 { 2 } else { 1 }).collect();
+        AxisWeights { start: t.i0.clone(), count, weights, taps }
     }
 }
 
@@ -168,6 +210,20 @@ mod tests {
         let mut dst = vec![0.0; 16 * 16];
         Resampler::new((w, h), (16, 16)).resample_plane(&src, &mut dst);
         assert!(dst.iter().all(|v| (v - 127.5).abs() < 8.0), "{dst:?}");
+    }
+
+    #[test]
+    fn upscale_samples_at_the_bilinear_taps() {
+        let src: Vec<f32> = (0..8).map(|v| ((v * 37) % 11) as f32 * 10.0).collect();
+        let mut dst = vec![0.0; 29];
+        Resampler::new((8, 1), (29, 1)).resample_plane(&src, &mut dst);
+        let t = BilinearTaps::new(8, 29);
+        for (o, v) in dst.iter().enumerate() {
+            let expect = (1.0 - t.w[o]) * src[t.i0[o]] + t.w[o] * src[t.i1[o]];
+            assert!((v - expect).abs() < 1e-4, "{o}: {v} vs {expect}");
+        }
+        assert_eq!((t.i0[0], t.w[0]), (0, 0.0), "the first output sits on the first input");
+        assert_eq!((t.i0[28], t.i1[28], t.w[28]), (7, 7, 0.0), "edges are clamped");
     }
 
     #[test]

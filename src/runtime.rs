@@ -113,7 +113,7 @@ pub fn with_environment<R>(
     property: Option<&str>,
     f: impl FnOnce(&ort::environment::Environment, &Path) -> R,
 ) -> Result<R, String> {
-    let mut guard = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = crate::lock::lock(&RUNTIME);
     if guard.is_none() {
         let path = locate(property)?;
         let builder = ort::init_from(&path).map_err(|e| describe_load_error(&e.to_string(), &path))?;

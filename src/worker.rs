@@ -10,7 +10,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use crate::pixels::Planes;
+use crate::frame_io::Planes;
+use crate::lock::{lock, unpoisoned};
 
 /// One image for the network: the frame already scaled to the network's content size.
 #[derive(Debug, Default)]
@@ -56,7 +57,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Slot> {
-        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.slot)
     }
 }
 
@@ -82,7 +83,7 @@ impl InferenceWorker {
                             slot.running = true;
                             break job;
                         }
-                        slot = shared.changed.wait(slot).unwrap_or_else(|e| e.into_inner());
+                        slot = unpoisoned(shared.changed.wait(slot));
                     }
                 };
                 let mut output = Planes::default();
@@ -119,12 +120,6 @@ impl InferenceWorker {
         replaced
     }
 
-    /// True while a job is queued or running.
-    pub fn busy(&self) -> bool {
-        let slot = self.shared.lock();
-        slot.running || slot.queued.is_some()
-    }
-
     /// Waits until the worker is idle (the last job submitted is finished) or `deadline`
     /// passes (`None`: no limit), then returns the newest stylization there is, or the error
     /// a run returned.
@@ -132,12 +127,12 @@ impl InferenceWorker {
         let mut slot = self.shared.lock();
         while slot.error.is_none() && (slot.running || slot.queued.is_some()) {
             slot = match deadline {
-                None => self.shared.changed.wait(slot).unwrap_or_else(|e| e.into_inner()),
+                None => unpoisoned(self.shared.changed.wait(slot)),
                 Some(deadline) => {
                     let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
                         break;
                     };
-                    self.shared.changed.wait_timeout(slot, left).unwrap_or_else(|e| e.into_inner()).0
+                    unpoisoned(self.shared.changed.wait_timeout(slot, left)).0
                 }
             };
         }
@@ -171,6 +166,14 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
     use std::time::Duration;
+
+    impl InferenceWorker {
+        /// True while a job is queued or running.
+        fn busy(&self) -> bool {
+            let slot = self.shared.lock();
+            slot.running || slot.queued.is_some()
+        }
+    }
 
     fn job(id: u64) -> Job {
         Job { id, input: Planes { width: 1, height: 1, data: vec![id as f32; 3] }, ..Job::default() }

@@ -54,15 +54,15 @@ use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 
 use super::{ExecutionProvider, RealtimePolicy, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
-use crate::engine::{self, Engine};
-use crate::generator::{Generator, LoadError, LoadErrorKind, ModelSource, SessionSettings};
-use crate::pixels::{self, PackedFrame, PackedLayout, Planes, RgbSource};
+use crate::engine::{Engine, LoadOutcome};
+use crate::frame_io::{PackedFrame, PackedLayout};
+use crate::lock::lock;
+use crate::pipeline::{Frame, FrameError, FramePipeline, FrameReport, FrameSettings};
 use crate::providers::Provider;
-use crate::resample::Resampler;
+use crate::scheduler::Fate;
+use crate::session::{LoadError, LoadErrorKind, ModelSource, Session, SessionSettings};
 use crate::stats::Stats;
-use crate::temporal::{self, Outcome, TemporalFilter, TemporalSettings};
-use crate::upsample::GuidedUpsampler;
-use crate::worker::{InferenceWorker, Job, Stylization};
+use crate::temporal::TemporalSettings;
 
 const DEFAULT_MODEL: &str = "";
 const DEFAULT_ORT_LIBRARY: &str = "";
@@ -176,6 +176,19 @@ fn range_override(r: TensorRange) -> Option<ValueRange> {
 }
 
 impl Settings {
+    /// What one frame is processed with; `latest` is set once the policy is resolved.
+    fn frame(&self) -> FrameSettings {
+        FrameSettings {
+            strength: self.strength as f32,
+            inference_size: self.inference_size,
+            guided: self.upsampling == Upsampling::Guided,
+            temporal: self.temporal(),
+            skip_threshold: self.skip_threshold as f32,
+            split_view: self.view == View::Split,
+            latest: false,
+        }
+    }
+
     fn temporal(&self) -> TemporalSettings {
         TemporalSettings {
             smoothing: self.temporal_smoothing as f32,
@@ -223,85 +236,17 @@ impl Settings {
     }
 }
 
-/// Scratch images reused from frame to frame, and resamplers for the current sizes.
-#[derive(Default)]
-struct Buffers {
-    frame: Planes,
-    network_in: Planes,
-    network_out: Planes,
-    upscaled: Planes,
-    down: Option<Resampler>,
-    up: Option<Resampler>,
-    guided: GuidedUpsampler,
-    temporal: TemporalFilter,
-    /// What the network last saw and returned (network size), for skipping unchanged frames.
-    last_input: Planes,
-    last_output: Planes,
-    /// `latest`: a reused stylization moved onto the current frame ([`temporal::align`]).
-    aligned_in: Planes,
-    aligned_out: Planes,
-}
-
-impl Buffers {
-    /// Forgets everything learnt from earlier frames.
-    fn reset_history(&mut self) {
-        self.temporal.reset();
-        self.last_input = Planes::default();
-        self.last_output = Planes::default();
-    }
-}
-
-fn resample(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
-    Resampler::cached(slot, (src.width, src.height), size).resample_planes(src, dst);
-}
-
 struct State {
-    engine: Arc<Engine>,
-    buffers: Buffers,
+    /// The frame path: buffers, history, and under `latest` the inference thread.
+    pipeline: FramePipeline,
     /// The policy in effect and the setting it was resolved from (`auto` is resolved on the
     /// first frame, from whether upstream is live).
     policy: Option<(RealtimePolicy, RealtimePolicy)>,
-    /// `latest`: the inference thread, started on first use.
-    worker: Option<InferenceWorker>,
-    last_job: u64,
-    /// `latest`: the job whose inference time is already in `stats`.
-    counted_job: u64,
-    /// `latest`: a stylization exists to reuse (otherwise a frame waits for its own).
-    have_stylization: bool,
-    /// `latest`: how much more time (ms) the frames took in this element than their periods
-    /// allowed, summed and floored at zero. While positive, frames repeat the last stylized
-    /// image (the cheapest output) so the element keeps the input rate.
-    overrun_ms: f64,
-    /// `latest`: smoothed time (ms) from having a stylization to the frame leaving, kept out of
-    /// the time a frame may wait for its own stylization.
-    finish_ms: f64,
-    /// The model whose output was shown last ([`engine::ModelInfo::serial`]).
-    shown_model: u64,
 }
 
 impl State {
     fn new(engine: Arc<Engine>) -> Self {
-        State {
-            engine,
-            buffers: Buffers::default(),
-            policy: None,
-            worker: None,
-            last_job: 0,
-            counted_job: 0,
-            have_stylization: false,
-            overrun_ms: 0.0,
-            finish_ms: 0.0,
-            shown_model: 1,
-        }
-    }
-
-    /// Forgets everything learnt from earlier frames (a seek, new caps).
-    fn reset_history(&mut self) {
-        self.buffers.reset_history();
-        if let Some(worker) = &self.worker {
-            worker.clear();
-        }
-        self.have_stylization = false;
+        State { pipeline: FramePipeline::new(engine), policy: None }
     }
 }
 
@@ -316,17 +261,6 @@ fn frame_period(frame: &gst_video::VideoFrameRef<&gst::BufferRef>) -> Duration {
     } else {
         Duration::from_secs_f64(1.0 / 30.0)
     }
-}
-
-/// What became of one frame's stylization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fate {
-    /// Stylized from this frame.
-    Stylized,
-    /// The input did not change: the last stylization was reused without inference.
-    Skipped,
-    /// `latest`: this frame's stylization was not ready in time; the most recent was reused.
-    Reused,
 }
 
 fn gst_domain_message(e: &LoadError) -> gst::ErrorMessage {
@@ -359,28 +293,10 @@ impl AnimeStyle {
     }
 
     fn reset_history(&self, why: &str) {
-        if let Some(state) = self.state.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        if let Some(state) = lock(&self.state).as_mut() {
             gst::debug!(CAT, imp = self, "{why}: temporal history reset");
-            state.reset_history();
+            state.pipeline.reset_history();
         }
-    }
-
-    /// Starts the `latest` policy's inference thread on `engine`.
-    fn spawn_worker(&self, engine: &Arc<Engine>) -> Result<InferenceWorker, gst::FlowError> {
-        let engine = engine.clone();
-        let mut rescale = None;
-        InferenceWorker::spawn(Box::new(move |job: &mut Job, output: &mut Planes| {
-            let ran = engine.switch_and_run(&mut job.input, job.frame_size, job.inference_size, &mut rescale, output)?;
-            Ok((ran.inference.as_secs_f64() * 1000.0, ran.model.serial))
-        }))
-        .map_err(|e| {
-            gst::element_imp_error!(
-                self,
-                gst::CoreError::Thread,
-                ("Could not start the inference thread for realtime-policy=latest: {e}. Use realtime-policy=every-frame")
-            );
-            gst::FlowError::Error
-        })
     }
 
     fn upstream_is_live(&self) -> bool {
@@ -405,7 +321,7 @@ impl AnimeStyle {
         let name = glib::EnumValue::from_value(&policy.to_value()).map_or("?", |(_, v)| v.nick()).to_string();
         gst::info!(CAT, imp = self, "real-time policy {name}{why}");
         {
-            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            let mut stats = lock(&self.stats);
             stats.realtime_policy = format!("{name}{why}");
             stats.restart_latency_window();
         }
@@ -414,48 +330,37 @@ impl AnimeStyle {
         policy
     }
 
-    /// Loads `path` on a background thread and offers it to the running engine, which switches
-    /// to it before the next inference; on failure the running model stays and a warning is
-    /// posted.
+    /// Hands a `model` set while playing to the engine, which loads it in the background and
+    /// switches to it before the next inference; on failure the running model stays and a
+    /// warning is posted.
     fn switch_model(&self, path: String) {
-        let Some(engine) = self.engine.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+        let Some(engine) = lock(&self.engine).clone() else {
             return; // not started: the model is loaded at start
         };
-        let request = self.model_request.fetch_add(1, Ordering::AcqRel) + 1;
         let (session, inference_size) = {
-            let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            let settings = lock(&self.settings);
             (settings.session_settings(), settings.inference_size)
         };
-        let packed = self.frame_size.load(Ordering::Relaxed);
-        let frame = ((packed >> 32) as u32, packed as u32);
-        let element = self.obj().downgrade();
         gst::info!(CAT, imp = self, "loading model '{path}' while playing");
-        let load_path = path.clone();
-        let spawned = std::thread::Builder::new().name("animestyle-load".into()).spawn(move || {
-            let source = ModelSource::from_property(&load_path);
-            let loaded = Generator::load(&source, &session).map_err(|e| e.message).and_then(|mut generator| {
-                if frame.0 > 0 && frame.1 > 0 {
-                    engine::warm_up(&mut generator, frame, inference_size)
-                        .map_err(|e| format!("model '{source}' failed its first inference: {e}"))?;
+        let element = self.obj().downgrade();
+        let loading = path.clone();
+        let started =
+            engine.load_in_background(ModelSource::from_property(&path), session, inference_size, move |outcome| {
+                let Some(element) = element.upgrade() else { return };
+                let imp = element.imp();
+                match outcome {
+                    LoadOutcome::Ready => {
+                        let source = ModelSource::from_property(&loading);
+                        gst::info!(CAT, imp = imp, "model '{source}' ready: switching before the next inference");
+                        *lock(&imp.accepted_model) = loading;
+                    }
+                    LoadOutcome::Failed(why) => imp.reject_model(&loading, &why),
+                    LoadOutcome::Superseded => {
+                        gst::debug!(CAT, imp = imp, "model '{loading}' loaded but superseded by a newer request")
+                    }
                 }
-                Ok(generator)
             });
-            let Some(element) = element.upgrade() else { return };
-            let imp = element.imp();
-            if imp.model_request.load(Ordering::Acquire) != request {
-                gst::debug!(CAT, imp = imp, "model '{load_path}' loaded but superseded by a newer request");
-                return;
-            }
-            match loaded {
-                Ok(generator) => {
-                    gst::info!(CAT, imp = imp, "model '{source}' ready: switching before the next inference");
-                    *imp.accepted_model.lock().unwrap_or_else(|e| e.into_inner()) = load_path;
-                    engine.offer(generator);
-                }
-                Err(why) => imp.reject_model(&load_path, &why),
-            }
-        });
-        if let Err(e) = spawned {
+        if let Err(e) = started {
             self.reject_model(&path, &format!("could not start a loading thread: {e}"));
         }
     }
@@ -463,9 +368,9 @@ impl AnimeStyle {
     /// A model set while playing could not be used: the `model` property goes back to the
     /// model that keeps running, and the application gets a warning saying why.
     fn reject_model(&self, path: &str, why: &str) {
-        let accepted = self.accepted_model.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let accepted = lock(&self.accepted_model).clone();
         {
-            let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+            let mut settings = lock(&self.settings);
             if settings.model == path {
                 settings.model = accepted.clone();
             }
@@ -479,6 +384,85 @@ impl AnimeStyle {
             ("Could not switch to model '{path}': {why}. Still running model '{running}'; the model property is back to it")
         );
     }
+}
+
+impl AnimeStyle {
+    /// The input frame unchanged in the output frame.
+    fn copy_frame(
+        &self,
+        inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
+        outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        inframe.copy(outframe).map(|()| gst::FlowSuccess::Ok).map_err(|e| {
+            gst::element_imp_error!(self, gst::CoreError::Failed, ("Could not copy frame: {e}"));
+            gst::FlowError::Error
+        })
+    }
+
+    /// A frame's plane, or an element error saying it could not be read.
+    fn mapped<T>(&self, plane: Result<T, glib::BoolError>) -> Result<T, gst::FlowError> {
+        plane.map_err(|e| {
+            gst::element_imp_error!(
+                self,
+                gst::CoreError::Failed,
+                ("Could not read the video frame's pixels: {e}. The buffer does not match the negotiated caps")
+            );
+            gst::FlowError::Error
+        })
+    }
+
+    fn frame_failed(&self, e: &FrameError) -> gst::FlowError {
+        match e {
+            FrameError::Inference { .. } => gst::element_imp_error!(self, gst::StreamError::Failed, ("{e}")),
+            FrameError::Worker(_) => gst::element_imp_error!(self, gst::CoreError::Thread, ("{e}")),
+        }
+        gst::FlowError::Error
+    }
+
+    /// Statistics, log, model-changed message and latency for one processed frame.
+    fn report_frame(&self, report: &FrameReport, started: Instant, (width, height): (u32, u32)) {
+        if report.scene_cut {
+            gst::debug!(CAT, imp = self, "scene cut: temporal history reset");
+        }
+        let mut stats = lock(&self.stats);
+        stats.record_frame(elapsed_ms(started), report.inference_ms, report.upsample_ms);
+        match report.fate {
+            Fate::Stylized | Fate::PassedThrough => {}
+            Fate::Skipped => stats.record_skipped(),
+            Fate::Reused | Fate::Repeated => stats.record_reused(),
+        }
+        if report.fate == Fate::Repeated {
+            gst::trace!(CAT, imp = self, "behind the live timeline: last stylized image repeated");
+            return;
+        }
+        if let Some(model) = &report.model_changed {
+            stats.model = model.name.clone();
+            stats.execution_provider = model.execution_provider.clone();
+        }
+        let (frames, p95) = (stats.latency_frames(), stats.processing_p95_after(LATENCY_IGNORED_FRAMES));
+        drop(stats);
+        if let Some(model) = &report.model_changed {
+            gst::info!(CAT, imp = self, "switched to model {} on {}", model.name, model.execution_provider);
+            let changed = gst::Structure::builder("animestyle-model-changed")
+                .field("model", model.name.as_str())
+                .field("execution-provider", model.execution_provider.as_str())
+                .build();
+            let _ = self.obj().post_message(gst::message::Element::builder(changed).src(&*self.obj()).build());
+        }
+        self.update_latency(frames, p95);
+        let (fate, inference_ms, canvas) = (report.fate, report.inference_ms, report.canvas);
+        gst::trace!(
+            CAT,
+            imp = self,
+            "frame {width}x{height} via {}x{}: {fate:?}, inference {inference_ms:?} ms",
+            canvas.0,
+            canvas.1
+        );
+    }
+}
+
+fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
 }
 
 /// Frames measured before the element first reports its own latency, and how many of the
@@ -495,12 +479,8 @@ pub struct AnimeStyle {
     remeasure_latency: AtomicBool,
     /// The running engine, also reachable while a frame holds `state` (for hot-swapping).
     engine: Mutex<Option<Arc<Engine>>>,
-    /// Counts `model` changes while playing; a load finishing after a newer request is dropped.
-    model_request: AtomicU64,
     /// The `model` value of the model running or about to run (what a failed switch returns to).
     accepted_model: Mutex<String>,
-    /// Last frame size, `width << 32 | height`, so a hot-swapped model warms up at that size.
-    frame_size: AtomicU64,
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
     /// Kept apart from `state` so reading `stats` never waits for an inference.
@@ -509,7 +489,7 @@ pub struct AnimeStyle {
 
 impl AnimeStyle {
     fn stats_structure(&self) -> gst::Structure {
-        let stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let stats = lock(&self.stats);
         let snap = stats.snapshot();
         gst::Structure::builder("animestyle-stats")
             .field("frames", snap.frames)
@@ -759,7 +739,7 @@ impl ObjectImpl for AnimeStyle {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut settings = lock(&self.settings);
         let name = pspec.name();
         gst::debug!(CAT, imp = self, "setting {name} to {value:?}");
         match name {
@@ -804,7 +784,7 @@ impl ObjectImpl for AnimeStyle {
         if pspec.name() == "stats" {
             return self.stats_structure().to_value();
         }
-        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner());
+        let settings = lock(&self.settings);
         match pspec.name() {
             "model" => settings.model.to_value(),
             "ort-library" => settings.ort_library.to_value(),
@@ -875,24 +855,24 @@ impl BaseTransformImpl for AnimeStyle {
         self.reported_latency_ns.store(0, Ordering::Relaxed);
         // QoS is honoured only under realtime-policy=drop, decided on the first frame.
         self.obj().set_qos(false);
-        let settings = self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let settings = lock(&self.settings).clone();
         let source = ModelSource::from_property(&settings.model);
-        let generator = Generator::load(&source, &settings.session_settings()).map_err(|e| {
+        let session = Session::load(&source, &settings.session_settings()).map_err(|e| {
             gst::error!(CAT, imp = self, "{e}");
             gst_domain_message(&e)
         })?;
-        if let Some(warning) = generator.selection.warning(settings.session_settings().provider) {
+        if let Some(warning) = session.selection.warning(settings.session_settings().provider) {
             gst::warning!(CAT, imp = self, "{warning}");
             gst::element_imp_warning!(self, gst::LibraryError::Init, ("{}", warning));
         }
-        let c = &generator.contract;
+        let c = &session.contract;
         gst::info!(
             CAT,
             imp = self,
             "loaded model {} with ONNX Runtime {} on {}: {} {} {}→{} {}/{} multiple {} min {} fixed {:?}",
-            generator.source,
-            generator.runtime_path.display(),
-            generator.selection.provider,
+            session.source,
+            session.runtime_path.display(),
+            session.selection.provider,
             c.layout,
             c.channel_order,
             c.input_range,
@@ -905,31 +885,25 @@ impl BaseTransformImpl for AnimeStyle {
         );
         // Tell the application which hardware and model it got (also in the log and `stats`).
         let started = gst::Structure::builder("animestyle-started")
-            .field("execution-provider", generator.selection.provider.to_string())
-            .field("model", generator.source.to_string())
-            .field("onnxruntime", generator.runtime_path.display().to_string())
+            .field("execution-provider", session.selection.provider.to_string())
+            .field("model", session.source.to_string())
+            .field("onnxruntime", session.runtime_path.display().to_string())
             .field(
                 "rejected-providers",
-                generator
-                    .selection
-                    .rejected
-                    .iter()
-                    .map(|(p, why)| format!("{p}: {why}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                session.selection.rejected.iter().map(|(p, why)| format!("{p}: {why}")).collect::<Vec<_>>().join("; "),
             )
             .build();
         let _ = self.obj().post_message(gst::message::Element::builder(started).src(&*self.obj()).build());
         {
-            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            let mut stats = lock(&self.stats);
             *stats = Stats::default();
-            stats.execution_provider = generator.selection.provider.to_string();
-            stats.model = generator.source.to_string();
+            stats.execution_provider = session.selection.provider.to_string();
+            stats.model = session.source.to_string();
         }
-        let engine = Engine::new(generator);
-        *self.accepted_model.lock().unwrap_or_else(|e| e.into_inner()) = settings.model.clone();
-        *self.engine.lock().unwrap_or_else(|e| e.into_inner()) = Some(engine.clone());
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(State::new(engine));
+        let engine = Engine::new(session);
+        *lock(&self.accepted_model) = settings.model.clone();
+        *lock(&self.engine) = Some(engine.clone());
+        *lock(&self.state) = Some(State::new(engine));
         Ok(())
     }
 
@@ -960,7 +934,7 @@ impl BaseTransformImpl for AnimeStyle {
         let result = self.parent_submit_input_buffer(is_discont, inbuf);
         if result == Ok(gst_base::BASE_TRANSFORM_FLOW_DROPPED) {
             gst::debug!(CAT, imp = self, "QoS: dropped late frame {}", pts.display());
-            self.stats.lock().unwrap_or_else(|e| e.into_inner()).record_dropped();
+            lock(&self.stats).record_dropped();
         }
         result
     }
@@ -975,10 +949,11 @@ impl BaseTransformImpl for AnimeStyle {
 
     fn stop(&self) -> Result<(), gst::ErrorMessage> {
         // Dropping the state joins the inference thread (it finishes its current run).
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        *self.engine.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *lock(&self.state) = None;
         // A model still loading is not switched in on the next start.
-        self.model_request.fetch_add(1, Ordering::AcqRel);
+        if let Some(engine) = lock(&self.engine).take() {
+            engine.cancel_loads();
+        }
         gst::info!(CAT, imp = self, "stopped");
         Ok(())
     }
@@ -1006,290 +981,43 @@ impl VideoFilterImpl for AnimeStyle {
         outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
         let started = Instant::now();
-        let (strength, inference_setting, upsampling, temporal_settings, skip_threshold, view, policy_setting) = {
-            let s = self.settings.lock().unwrap_or_else(|e| e.into_inner());
-            (
-                s.strength as f32,
-                s.inference_size,
-                s.upsampling,
-                s.temporal(),
-                s.skip_threshold as f32,
-                s.view,
-                s.realtime_policy,
-            )
+        let (mut settings, view, policy_setting) = {
+            let s = lock(&self.settings);
+            (s.frame(), s.view, s.realtime_policy)
         };
-        if strength <= 0.0 || view == View::Original {
+        if settings.strength <= 0.0 || view == View::Original {
             // Nothing of the stylized image would show: skip the network.
-            inframe.copy(outframe).map_err(|e| {
-                gst::element_imp_error!(self, gst::CoreError::Failed, ("Could not copy frame: {e}"));
-                gst::FlowError::Error
-            })?;
-            self.stats.lock().unwrap_or_else(|e| e.into_inner()).record_frame(
-                started.elapsed().as_secs_f64() * 1000.0,
-                None,
-                None,
-            );
+            self.copy_frame(inframe, outframe)?;
+            lock(&self.stats).record_frame(elapsed_ms(started), None, None);
             return Ok(gst::FlowSuccess::Ok);
         }
-
-        let mut state_guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state_guard = lock(&self.state);
         let state = state_guard.as_mut().ok_or_else(|| {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("Frame received before the element started"));
             gst::FlowError::NotNegotiated
         })?;
-        let policy = self.resolve_policy(state, policy_setting);
-        let latest = policy == RealtimePolicy::Latest;
-        let (width, height) = (inframe.width() as usize, inframe.height() as usize);
-        let frame_size = (width as u32, height as u32);
-        self.frame_size.store(u64::from(frame_size.0) << 32 | u64::from(frame_size.1), Ordering::Relaxed);
-        let layout = Self::packed_layout(&inframe.format_info());
-        let in_stride = inframe.plane_stride()[0] as usize;
-        let out_stride = outframe.plane_stride()[0] as usize;
-        let in_data = inframe.plane_data(0).map_err(|_| gst::FlowError::Error)?;
-
-        // `latest`, with frames taking longer here than their periods (the frame path alone is
-        // slower than the camera while inference shares the cores): repeat the last stylized
-        // image over this frame, the cheapest output there is, until the overrun is paid back.
-        let period = frame_period(inframe);
-        let period_ms = period.as_secs_f64() * 1000.0;
-        if latest
-            && state.overrun_ms > 0.0
-            && state.have_stylization
-            && (state.buffers.upscaled.width, state.buffers.upscaled.height) == (width, height)
-        {
-            let out_data = outframe.plane_data_mut(0).map_err(|_| gst::FlowError::Error)?;
-            pixels::write_frame(&state.buffers.upscaled, in_data, in_stride, out_data, out_stride, layout, strength);
-            if view == View::Split {
-                pixels::split_view(in_data, in_stride, out_data, out_stride, layout, (width, height));
-            }
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
-            state.overrun_ms = (state.overrun_ms + ms - period_ms).max(0.0);
-            drop(state_guard);
-            let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-            stats.record_frame(ms, None, None);
-            stats.record_reused();
-            gst::trace!(CAT, imp = self, "behind the live timeline: last stylized image repeated");
-            return Ok(gst::FlowSuccess::Ok);
-        }
-
-        // Outside `latest` the model switches here, between two frames; under `latest` the
-        // inference thread switches before its next run.
-        let mut model = state.engine.model();
-        if !latest && let Some(switched) = state.engine.switch_if_offered() {
-            model = switched;
-        }
-        let (content, canvas) = engine::network_size(&model.contract, frame_size, inference_setting);
-        let reduced = content != (width, height);
-        let history = temporal_settings.smoothing > 0.0 || skip_threshold > 0.0;
-
-        let State {
-            engine,
-            buffers,
-            worker,
-            last_job,
-            counted_job,
-            have_stylization,
-            finish_ms,
-            shown_model,
-            overrun_ms,
-            ..
-        } = state;
-        let Buffers {
-            frame,
-            network_in,
-            network_out,
-            upscaled,
-            down,
-            up,
-            guided,
-            temporal,
-            last_input,
-            last_output,
-            aligned_in,
-            aligned_out,
-        } = buffers;
-        // The network's input as planes: needed to scale it, to compare frames, and under
-        // `latest` to hand it to the inference thread and to guide a reused stylization.
-        if reduced || history || latest {
-            pixels::unpack_frame(in_data, in_stride, layout, width, height, frame);
-        }
-        if reduced {
-            resample(down, frame, network_in, content);
-        }
-        let low_in: &Planes = if reduced { &*network_in } else { &*frame };
-        // Never skip across a model switch: the new model's output must replace the old one's.
-        let unchanged = skip_threshold > 0.0
-            && !engine.switch_waiting()
-            && model.serial == *shown_model
-            && (last_input.width, last_input.height) == (low_in.width, low_in.height)
-            && temporal::max_block_diff(low_in, last_input) < skip_threshold;
-        let inference_failed = |e: String| {
-            gst::element_imp_error!(
-                self,
-                gst::StreamError::Failed,
-                (
-                    "Inference failed on a {width}x{height} frame (network input {}x{}): {e}. If the model needs a \
-                     particular size, set size-multiple or inference-size to match it",
-                    canvas.0,
-                    canvas.1
-                )
-            );
-            gst::FlowError::Error
+        settings.latest = self.resolve_policy(state, policy_setting) == RealtimePolicy::Latest;
+        let (width, height) = (inframe.width(), inframe.height());
+        let frame = Frame {
+            input: PackedFrame {
+                data: self.mapped(inframe.plane_data(0))?,
+                stride: inframe.plane_stride()[0] as usize,
+                layout: Self::packed_layout(&inframe.format_info()),
+                width: width as usize,
+                height: height as usize,
+            },
+            output_stride: outframe.plane_stride()[0] as usize,
+            output: self.mapped(outframe.plane_data_mut(0))?,
+            arrived: started,
+            period: frame_period(inframe),
         };
-
-        let mut inference_ms = None;
-        let mut waited_until = started;
-        let (fate, shared, shown_serial): (Fate, Option<Arc<Stylization>>, u64) = if latest {
-            let worker = match worker {
-                Some(worker) => worker,
-                None => worker.insert(self.spawn_worker(engine)?),
-            };
-            let submitted = (!unchanged).then(|| {
-                *last_job += 1;
-                worker.submit(Job {
-                    id: *last_job,
-                    input: low_in.clone(),
-                    frame_size,
-                    inference_size: inference_setting,
-                });
-                if skip_threshold > 0.0 {
-                    last_input.clone_from(low_in);
-                }
-                *last_job
-            });
-            // Wait for this frame's own stylization only as long as the frame can still leave
-            // within its period; the very first frame waits for its own.
-            let deadline =
-                have_stylization.then(|| started + period.saturating_sub(Duration::from_secs_f64(*finish_ms / 1000.0)));
-            let stylization = worker.wait(deadline).map_err(inference_failed)?;
-            waited_until = Instant::now();
-            let Some(stylization) = stylization else {
-                // Only possible if every job so far failed to produce a result, which is an
-                // error reported above; pass the frame on rather than lose it.
-                gst::warning!(CAT, imp = self, "no stylization available yet: frame passed through");
-                drop(state_guard);
-                return inframe.copy(outframe).map(|()| gst::FlowSuccess::Ok).map_err(|_| gst::FlowError::Error);
-            };
-            *have_stylization = true;
-            if stylization.id != *counted_job {
-                *counted_job = stylization.id;
-                inference_ms = Some(stylization.inference_ms);
-            }
-            let fate = match submitted {
-                Some(id) if id == stylization.id => Fate::Stylized,
-                None => Fate::Skipped,
-                Some(_) => Fate::Reused,
-            };
-            let serial = stylization.model_serial;
-            (fate, Some(stylization), serial)
-        } else if unchanged {
-            network_out.clone_from(last_output);
-            (Fate::Skipped, None, *shown_model)
-        } else {
-            let source = if reduced || history {
-                RgbSource::Planes(low_in)
-            } else {
-                // At the frame's own size the tensor is packed straight from the frame.
-                RgbSource::Frame(PackedFrame { data: in_data, stride: in_stride, layout, width, height })
-            };
-            let ran = engine.run(&source, canvas, network_out).map_err(inference_failed)?;
-            if skip_threshold > 0.0 {
-                last_input.clone_from(low_in);
-                last_output.clone_from(network_out);
-            }
-            inference_ms = Some(ran.inference.as_secs_f64() * 1000.0);
-            (Fate::Stylized, None, ran.model.serial)
-        };
-        let model_changed = shown_serial != *shown_model;
-        if model_changed {
-            *shown_model = shown_serial;
-            // The new model's output must not be skipped in favour of the old one's.
-            *last_input = Planes::default();
-            *last_output = Planes::default();
-        }
-
-        // Back to the frame size. A reused stylization is first moved onto this frame by block
-        // motion, then guided by it, so it follows what moved since.
-        let upsample_started = Instant::now();
-        let (pair_in, pair_out): (&Planes, &Planes) = match &shared {
-            Some(s)
-                if fate == Fate::Reused
-                    && (s.input.width, s.input.height) == (low_in.width, low_in.height)
-                    && (s.output.width, s.output.height) == (low_in.width, low_in.height)
-                    && temporal::align(&s.input, &s.output, low_in, aligned_in, aligned_out) =>
-            {
-                (&*aligned_in, &*aligned_out)
-            }
-            Some(s) => (&s.input, &s.output),
-            None => (low_in, &*network_out),
-        };
-        let same_size = (pair_out.width, pair_out.height) == (width, height);
-        if !same_size {
-            if upsampling == Upsampling::Guided && (pair_out.width, pair_out.height) == (pair_in.width, pair_in.height)
-            {
-                // The network saw `pair_in` (the frame scaled down); the frame guides the way up.
-                guided.upsample(pair_in, pair_out, frame, upscaled);
-            } else {
-                // Bilinear by choice, or a model whose output size differs from its input's (no
-                // pixel-aligned low-resolution guide).
-                resample(up, pair_out, upscaled, (width, height));
-            }
-        } else if shared.is_some() {
-            upscaled.clone_from(pair_out);
-        }
-        let upsample_ms = (!same_size).then(|| upsample_started.elapsed().as_secs_f64() * 1000.0);
-        let stylized: &mut Planes = if same_size && shared.is_none() { network_out } else { upscaled };
-        // Temporal smoothing of the final image; decided on what the network saw.
-        match temporal.process(low_in, stylized, &temporal_settings) {
-            Outcome::SceneCut => gst::debug!(CAT, imp = self, "scene cut: temporal history reset"),
-            Outcome::Started | Outcome::Off | Outcome::Smoothed => {}
-        }
-        let stylized: &Planes = stylized;
-        let out_data = outframe.plane_data_mut(0).map_err(|_| gst::FlowError::Error)?;
-        pixels::write_frame(stylized, in_data, in_stride, out_data, out_stride, layout, strength);
-        if view == View::Split {
-            pixels::split_view(in_data, in_stride, out_data, out_stride, layout, (width, height));
-        }
-        if latest {
-            let ms = waited_until.elapsed().as_secs_f64() * 1000.0;
-            *finish_ms = if *finish_ms == 0.0 { ms } else { 0.8 * *finish_ms + 0.2 * ms };
-            // The first frame's wait for its own stylization is a start-up cost, not an overrun.
-            if fate != Fate::Stylized || *last_job > 1 {
-                *overrun_ms = (*overrun_ms + started.elapsed().as_secs_f64() * 1000.0 - period_ms).max(0.0);
-            }
-        }
-        let model = model_changed.then(|| engine.model());
+        let report = state.pipeline.process(frame, &settings).map_err(|e| self.frame_failed(&e))?;
         drop(state_guard);
-
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        stats.record_frame(started.elapsed().as_secs_f64() * 1000.0, inference_ms, upsample_ms);
-        match fate {
-            Fate::Stylized => {}
-            Fate::Skipped => stats.record_skipped(),
-            Fate::Reused => stats.record_reused(),
+        if report.fate == Fate::PassedThrough {
+            gst::warning!(CAT, imp = self, "no stylization available yet: frame passed through");
+            return self.copy_frame(inframe, outframe);
         }
-        if let Some(model) = &model {
-            stats.model = model.name.clone();
-            stats.execution_provider = model.execution_provider.clone();
-        }
-        let (frames, p95) = (stats.latency_frames(), stats.processing_p95_after(LATENCY_IGNORED_FRAMES));
-        drop(stats);
-        if let Some(model) = model {
-            gst::info!(CAT, imp = self, "switched to model {} on {}", model.name, model.execution_provider);
-            let changed = gst::Structure::builder("animestyle-model-changed")
-                .field("model", model.name.as_str())
-                .field("execution-provider", model.execution_provider.as_str())
-                .build();
-            let _ = self.obj().post_message(gst::message::Element::builder(changed).src(&*self.obj()).build());
-        }
-        self.update_latency(frames, p95);
-        gst::trace!(
-            CAT,
-            imp = self,
-            "frame {width}x{height} via {}x{}: {fate:?}, inference {inference_ms:?} ms",
-            canvas.0,
-            canvas.1
-        );
+        self.report_frame(&report, started, (width, height));
         Ok(gst::FlowSuccess::Ok)
     }
 }

@@ -20,11 +20,12 @@ use std::path::PathBuf;
 
 use animestyle_train::teacher::{self, TeacherParams};
 use anyhow::{Context, bail};
-use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
+use gstanimestyle::frame_io::Planes;
+use gstanimestyle::guided::GuidedUpsampler;
 use gstanimestyle::metrics::{self, Rgb8};
-use gstanimestyle::pixels::{Planes, RgbSource};
 use gstanimestyle::resample::Resampler;
-use gstanimestyle::upsample::GuidedUpsampler;
+use gstanimestyle::session::{ModelSource, Session, SessionSettings};
+use gstanimestyle::tensor_io::RgbSource;
 use image::{Rgb, RgbImage, imageops};
 
 const FRAME: (usize, usize) = (1280, 720);
@@ -113,8 +114,8 @@ fn busiest_window(mask: &[bool]) -> (u32, u32) {
 fn main() -> anyhow::Result<()> {
     let o = parse()?;
     let source = o.model.clone().map_or(ModelSource::Embedded, ModelSource::File);
-    let mut generator = Generator::load(&source, &SessionSettings::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let contract = generator.contract.clone();
+    let mut session = Session::load(&source, &SessionSettings::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let contract = session.contract.clone();
     let inference_size = match o.inference_size {
         0 => contract.recommended_inference_size.unwrap_or(384),
         n => n,
@@ -142,7 +143,7 @@ fn main() -> anyhow::Result<()> {
         let small_img = to_image(&small);
         let teacher = teacher::apply_rgb8(&small_img, &TeacherParams::default());
         let mut out_low = Planes::default();
-        generator.run(&RgbSource::Planes(&small), canvas, &mut out_low).map_err(anyhow::Error::msg)?;
+        session.run(&RgbSource::Planes(&small), canvas, &mut out_low).map_err(anyhow::Error::msg)?;
         let model_img = to_image(&out_low);
         let mut up_guided = Planes::default();
         guided.upsample(&small, &out_low, &frame_planes, &mut up_guided);

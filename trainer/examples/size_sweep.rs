@@ -2,7 +2,7 @@
 //! [`GeneratorConfig`]s, at the element's reduced inference sizes.
 //!
 //! Each candidate is built with random weights, exported with the real exporter and run by the
-//! element's own loader (`gstanimestyle::generator::Generator`, default session settings: one
+//! element's own loader (`gstanimestyle::session::Session`, default session settings: one
 //! intra-op thread per core), so the times are what the element would see. Timing does not
 //! depend on the weights' values.
 //!
@@ -12,11 +12,12 @@
 
 use std::time::Duration;
 
+use animestyle_train::config::Backend;
 use animestyle_train::model::generator::Generator as BurnGenerator;
 use animestyle_train::model::spec::GeneratorConfig;
-use animestyle_train::train::Backend;
-use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
-use gstanimestyle::pixels::{Planes, RgbSource};
+use gstanimestyle::frame_io::Planes;
+use gstanimestyle::session::{ModelSource, Session, SessionSettings};
+use gstanimestyle::tensor_io::RgbSource;
 
 const SIZES: [(usize, usize); 3] = [(384, 216), (512, 288), (640, 360)];
 const RUNS: usize = 15;
@@ -59,8 +60,8 @@ fn main() -> anyhow::Result<()> {
         let weights = BurnGenerator::new(*config, 7, &device).to_weights();
         let path = dir.path().join(format!("candidate{i}.onnx"));
         animestyle_train::export::export_onnx(&weights, &[], &animestyle_train::export::contract("sweep"), &path)?;
-        let mut generator = Generator::load(&ModelSource::File(path), &SessionSettings::default())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut session =
+            Session::load(&ModelSource::File(path), &SessionSettings::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let GeneratorConfig { c1, c2, c3, blocks, expand } = *config;
         print!(
             "| {c1},{c2},{c3},{blocks},{expand} | {:.0}k | {:.2} |",
@@ -72,7 +73,7 @@ fn main() -> anyhow::Result<()> {
             let mut out = Planes::default();
             let mut times = Vec::with_capacity(RUNS);
             for run in 0..RUNS + 2 {
-                let t = generator.run(&RgbSource::Planes(&planes), (w, h), &mut out).map_err(anyhow::Error::msg)?;
+                let t = session.run(&RgbSource::Planes(&planes), (w, h), &mut out).map_err(anyhow::Error::msg)?;
                 if run >= 2 {
                     times.push(t);
                 }

@@ -31,8 +31,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::config::Mode;
 use crate::teacher::{self, TeacherParams};
-use crate::train::Mode;
 
 /// Images smaller than this on their short side are skipped.
 pub const MIN_SIDE: u32 = 64;

@@ -8,13 +8,13 @@
 //! output `output` are `[batch, 3, height, width]` float32 with symbolic `batch`, `height`,
 //! `width`. Written with [`animestyle_model::onnx::GraphBuilder`] (IR 8, opset 17).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use animestyle_model::ModelContract;
 use animestyle_model::onnx::{DataType, Dim, GraphBuilder, attr};
 use anyhow::{Context, bail};
 
+use crate::files::write_atomic;
 use crate::model::spec::{self, Activation, GeneratorWeights};
 
 /// The contract our generators follow: NCHW, RGB, float32 `[-1, 1]` in and out, sides multiple of
@@ -144,28 +144,6 @@ pub fn export_onnx(
     let bytes = onnx_bytes(weights, provenance, contract)?;
     write_atomic(path, &bytes)
         .map_err(|e| anyhow::anyhow!("cannot write ONNX model to {}: {e}; choose a writable path", path.display()))
-}
-
-/// Writes `bytes` to `path` via `path`'s directory + a temporary name + rename; removes the
-/// temporary file on failure.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 /// Naive forward pass of the generator on an NCHW `[-1, 1]` input of `n × 3 × h × w` (h and w

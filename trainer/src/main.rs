@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use animestyle_train::config::{Backend, LossWeights, Mode, TrainConfig};
 use animestyle_train::model::spec::GeneratorConfig;
 use animestyle_train::run::{self, RunOptions};
-use animestyle_train::train::{Backend, LossWeights, Mode, TrainConfig};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -212,7 +212,7 @@ struct TrainArgs {
     steps: u64,
     #[arg(long)]
     batch: Option<usize>,
-    /// Square crop size, a multiple of 4.
+    /// Square crop size: a multiple of 4, at least 16.
     #[arg(long)]
     crop: Option<usize>,
     #[arg(long)]

@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use image::{ImageFormat, Rgb, RgbImage};
 
-use crate::export::write_atomic;
+use crate::files::write_atomic;
 
 const WIDTH: u32 = 800;
 const HEIGHT: u32 = 400;

@@ -11,11 +11,13 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Backend, Mode, TrainConfig};
 use crate::data::Dataset;
 use crate::evaluate::probe::Probe;
+use crate::files::write_atomic;
 use crate::model::spec::GeneratorConfig;
 use crate::teacher::TeacherParams;
-use crate::train::{Backend, Mode, StepLosses, TrainConfig, Trainer};
+use crate::train::{StepLosses, Trainer};
 use crate::{export, plot, teacher};
 
 /// How a run is driven (what does not change the trained weights).
@@ -75,16 +77,6 @@ fn git_commit() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
-    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
-}
-
 fn read_record(run_dir: &Path) -> anyhow::Result<RunRecord> {
     let path = run_dir.join(CONFIG_FILE);
     let text = fs::read_to_string(&path).with_context(|| {
@@ -141,7 +133,7 @@ impl LossLog {
         for (step, values) in &self.rows {
             out.push_str(&Self::row_text(*step, values));
         }
-        write_atomic(&self.path, out.as_bytes())
+        write_atomic(&self.path, out.as_bytes()).with_context(|| format!("cannot write {}", self.path.display()))
     }
 
     fn push(&mut self, step: u64, losses: &StepLosses) -> anyhow::Result<()> {
@@ -249,9 +241,7 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
         (record, None)
     };
     let config = record.config.clone();
-    if config.crop % 4 != 0 || config.crop < 16 {
-        bail!("--crop {} must be a multiple of 4 and at least 16", config.crop);
-    }
+    config.validate()?;
     if config.mode == Mode::Anime && record.style_dirs.is_empty() {
         bail!("anime mode needs style frames: pass --style DIR (or use --mode teacher, which needs none)");
     }
@@ -281,9 +271,13 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
     };
     fs::create_dir_all(run_dir).with_context(|| format!("cannot create run directory {}", run_dir.display()))?;
     if start == 0 {
-        write_atomic(&run_dir.join(CONFIG_FILE), serde_json::to_string_pretty(&record)?.as_bytes())?;
+        let path = run_dir.join(CONFIG_FILE);
+        write_atomic(&path, serde_json::to_string_pretty(&record)?.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    write_atomic(&run_dir.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    let path = run_dir.join(SUMMARY_FILE);
+    write_atomic(&path, serde_json::to_string_pretty(&summary)?.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let mut log = LossLog::open(run_dir.join(LOSSES_FILE), start)?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -457,13 +451,5 @@ mod tests {
             "step,generator,discriminator\n0,1.000000,2.000000\n1,0.500000,2.000000\n"
         );
         assert_eq!(log.series()[0].1, vec![(0, 1.0), (1, 0.5)]);
-    }
-
-    #[test]
-    fn atomic_write_leaves_nothing_behind_on_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("missing-dir").join("file.json");
-        assert!(write_atomic(&target, b"x").is_err());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

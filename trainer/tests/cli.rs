@@ -184,13 +184,13 @@ fn a_run_writes_its_files_skips_a_corrupt_image_and_exports() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::metadata(&model).unwrap().len() > 1000);
     // The element reads the recommended inference size from the model.
-    let generator = gstanimestyle::generator::Generator::load(
-        &gstanimestyle::generator::ModelSource::File(model.clone()),
+    let session = gstanimestyle::session::Session::load(
+        &gstanimestyle::session::ModelSource::File(model.clone()),
         &Default::default(),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(generator.contract.recommended_inference_size, Some(96));
-    assert_eq!(generator.contract.style.as_deref(), Some("test"));
+    assert_eq!(session.contract.recommended_inference_size, Some(96));
+    assert_eq!(session.contract.style.as_deref(), Some("test"));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()

@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use animestyle_train::config::Mode;
 use animestyle_train::data::Dataset;
 use animestyle_train::teacher::TeacherParams;
-use animestyle_train::train::Mode;
 use image::{Rgb, RgbImage};
 
 /// A picture with structure: coloured quadrants and a diagonal bar.

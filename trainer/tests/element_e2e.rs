@@ -1,9 +1,10 @@
 //! Train a few steps → export → the `animestyle` element runs the model and changes pixels
 //! exactly as the trainer's own (burn) forward pass predicts.
 
+use animestyle_train::config::TrainConfig;
 use animestyle_train::data::Batch;
 use animestyle_train::model::spec::GeneratorConfig;
-use animestyle_train::train::{TrainConfig, Trainer};
+use animestyle_train::train::Trainer;
 
 fn synthetic_batch(n: usize, size: usize, step: u64) -> Batch {
     let photos: Vec<f32> = (0..n * 3 * size * size)
@@ -36,12 +37,13 @@ fn train_and_export(generator: GeneratorConfig, steps: u64, dir: &std::path::Pat
 /// random inputs at two sizes.
 #[test]
 fn export_parity_with_onnx_runtime_through_the_element_loader() {
-    use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
-    use gstanimestyle::pixels::{Planes, RgbSource};
+    use gstanimestyle::frame_io::Planes;
+    use gstanimestyle::session::{ModelSource, Session, SessionSettings};
+    use gstanimestyle::tensor_io::RgbSource;
     let dir = tempfile::tempdir().unwrap();
     let generator = GeneratorConfig { c1: 8, c2: 12, c3: 16, blocks: 2, expand: 2 };
     let (trainer, model) = train_and_export(generator, 2, dir.path());
-    let mut generator = Generator::load(&ModelSource::File(model), &SessionSettings::default()).unwrap();
+    let mut session = Session::load(&ModelSource::File(model), &SessionSettings::default()).unwrap();
     for (w, h) in [(24usize, 16usize), (52, 36)] {
         // Random pixel values (exact in both the 0..255 and the [-1, 1] representations).
         let mut state = (w * 31 + h) as u64;
@@ -55,7 +57,7 @@ fn export_parity_with_onnx_runtime_through_the_element_loader() {
         let burn_out = trainer.generate(&burn_in, 1, h, w);
         let planes = Planes { width: w, height: h, data: pixels };
         let mut ort_out = Planes::default();
-        generator.run(&RgbSource::Planes(&planes), (w, h), &mut ort_out).unwrap();
+        session.run(&RgbSource::Planes(&planes), (w, h), &mut ort_out).unwrap();
         let max_diff =
             burn_out.iter().zip(&ort_out.data).map(|(b, o)| (b - (o / 127.5 - 1.0)).abs()).fold(0.0f32, f32::max);
         assert!(max_diff <= 1e-4, "{w}x{h}: max |burn - onnxruntime| = {max_diff}");

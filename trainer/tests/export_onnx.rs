@@ -5,8 +5,9 @@ use animestyle_model::onnx::{Message, ModelProto};
 use animestyle_model::{ChannelOrder, Layout, ValueRange};
 use animestyle_train::export::{contract, export_onnx, reference_forward};
 use animestyle_train::model::spec::{ConvWeights, GeneratorConfig, GeneratorWeights};
-use gstanimestyle::generator::{Generator, ModelSource, SessionSettings};
-use gstanimestyle::pixels::{Planes, RgbSource};
+use gstanimestyle::frame_io::Planes;
+use gstanimestyle::session::{ModelSource, Session, SessionSettings};
+use gstanimestyle::tensor_io::RgbSource;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -43,9 +44,9 @@ fn onnx_runtime_through_the_element_matches_the_reference_forward() {
     export_onnx(&weights, &provenance(), &contract("cel-test"), &path).unwrap();
     eprintln!("export took {:?} ({} bytes)", started.elapsed(), std::fs::metadata(&path).unwrap().len());
 
-    let mut generator = Generator::load(&ModelSource::File(path.clone()), &SessionSettings::default())
+    let mut session = Session::load(&ModelSource::File(path.clone()), &SessionSettings::default())
         .unwrap_or_else(|e| panic!("{}", e.message));
-    let c = &generator.contract;
+    let c = &session.contract;
     assert_eq!(c.layout, Layout::Nchw);
     assert_eq!(c.channel_order, ChannelOrder::Rgb);
     assert_eq!(c.input_range, ValueRange::MinusOneToOne);
@@ -61,7 +62,7 @@ fn onnx_runtime_through_the_element_matches_the_reference_forward() {
         let pixels: Vec<f32> = (0..3 * w * h).map(|_| rng.random_range(0..=255u32) as f32).collect();
         let planes = Planes { width: w, height: h, data: pixels.clone() };
         let mut out = Planes::default();
-        generator.run(&RgbSource::Planes(&planes), (w, h), &mut out).unwrap();
+        session.run(&RgbSource::Planes(&planes), (w, h), &mut out).unwrap();
         assert_eq!((out.width, out.height), (w, h));
 
         let input: Vec<f32> = pixels.iter().map(|p| p * (2.0 / 255.0) - 1.0).collect();

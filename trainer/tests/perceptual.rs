@@ -9,9 +9,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use animestyle_train::config::{Mode, TrainConfig};
 use animestyle_train::model::lpips::Lpips;
 use animestyle_train::model::vgg::{VGG16_TAP_CHANNELS, Vgg16, imagenet_normalize, lpips_scale};
-use animestyle_train::train::{Mode, TrainConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 
 const BIN: &str = env!("CARGO_BIN_EXE_animestyle-train");
@@ -287,10 +287,11 @@ fn anime_training_with_perceptual_has_finite_positive_content_and_style() {
 #[test]
 #[ignore]
 fn perceptual_step_time() {
+    use animestyle_train::config::LossWeights;
     use animestyle_train::data::Dataset;
     use animestyle_train::model::spec::GeneratorConfig;
     use animestyle_train::teacher::TeacherParams;
-    use animestyle_train::train::{LossWeights, Trainer};
+    use animestyle_train::train::Trainer;
     use std::time::Instant;
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -4,8 +4,9 @@
 
 use std::time::Instant;
 
+use animestyle_train::config::{LossWeights, Mode, TrainConfig};
 use animestyle_train::data::Batch;
-use animestyle_train::train::{LossWeights, Mode, TrainConfig, Trainer};
+use animestyle_train::train::Trainer;
 
 fn batch(mode: Mode, n: usize, size: usize, seed: u64) -> Batch {
     let len = n * 3 * size * size;

@@ -2,9 +2,10 @@
 
 mod support;
 
+use animestyle_train::config::{Backend, LossWeights, Mode, TrainConfig};
 use animestyle_train::data::Batch;
 use animestyle_train::model::spec::{Activation, GeneratorConfig, GeneratorWeights, LEAKY_SLOPE};
-use animestyle_train::train::{Backend, LossWeights, Mode, TrainConfig, Trainer};
+use animestyle_train::train::Trainer;
 
 fn tiny() -> GeneratorConfig {
     GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2 }

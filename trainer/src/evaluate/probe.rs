@@ -83,7 +83,7 @@ impl Probe {
             text.push_str(&l);
             text.push('\n');
         }
-        Ok(crate::export::write_atomic(&path, text.as_bytes())?)
+        Ok(crate::files::write_atomic(&path, text.as_bytes())?)
     }
 
     /// Runs `generate` (NCHW `[-1, 1]` in and out, `n, h, w`) on the held-out photos, measures,

@@ -9,7 +9,7 @@ use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 use serde::Serialize;
 
-use crate::export::write_atomic;
+use crate::files::write_atomic;
 use crate::plot;
 
 /// Look-signature goals for the next model (issue #15): (measure, goal, "at least" = true).

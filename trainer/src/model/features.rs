@@ -53,7 +53,7 @@ impl RandomFeatures {
 }
 
 /// Multiplier of the VGG16 style term (see [`FeatureNet::style_scale`]): 1, i.e. the default
-/// style weight ([`crate::train::LossWeights::anime`], 25) applies unchanged. Measured on
+/// style weight ([`crate::config::LossWeights::anime`], 25) applies unchanged. Measured on
 /// `make data`'s photos and style frames, standard generator, unweighted Gram L1 (mean over
 /// layers for VGG16):
 ///

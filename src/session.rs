@@ -1,5 +1,5 @@
-//! The ONNX generator: loading a model into an ONNX Runtime session, resolving its contract,
-//! and running one image through it.
+//! The ONNX Runtime session: loading a model into ONNX Runtime, resolving its contract, and
+//! running one image through it (the tensor packing itself is [`crate::tensor_io`]'s).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use animestyle_model::contract::{Dim, ModelDescription};
 use animestyle_model::{ContractOverrides, ModelContract, TensorType};
 use ort::ep::ExecutionProvider;
-use ort::session::Session;
+use ort::session::Session as OrtSession;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
-use crate::pixels::{self, Planes, RgbSource, TensorElement};
+use crate::frame_io::Planes;
 use crate::providers::{self, Provider, Selection};
 use crate::runtime;
+use crate::tensor_io::{self, RgbSource, TensorElement};
 
 /// The model embedded in the plugin, used when the `model` property is empty: the bundled cel
 /// model trained by `animestyle-train` (see models/MODELS.md; `scripts/train-bundled.sh`
@@ -90,9 +91,9 @@ fn load_error(kind: LoadErrorKind, message: impl Into<String>) -> LoadError {
     LoadError { kind, message: message.into() }
 }
 
-/// A loaded generator ready to run frames.
-pub struct Generator {
-    session: Session,
+/// A model loaded into ONNX Runtime, ready to run frames.
+pub struct Session {
+    session: OrtSession,
     pub contract: ModelContract,
     pub selection: Selection,
     pub runtime_path: PathBuf,
@@ -109,7 +110,7 @@ fn tensor_type(ty: TensorElementType) -> Option<TensorType> {
     }
 }
 
-fn describe(session: &Session) -> Result<ModelDescription, String> {
+fn describe(session: &OrtSession) -> Result<ModelDescription, String> {
     let io = |outlets: &[ort::value::Outlet], what: &str| -> Result<(Vec<Dim>, TensorElementType), String> {
         let first = outlets.first().ok_or_else(|| format!("the model has no {what}"))?;
         match first.dtype() {
@@ -165,7 +166,7 @@ fn register(builder: &mut SessionBuilder, provider: Provider, gpu: &providers::G
     result.map_err(|e| e.to_string())
 }
 
-impl Generator {
+impl Session {
     pub fn load(source: &ModelSource, settings: &SessionSettings) -> Result<Self, LoadError> {
         let file_bytes;
         let bytes: &[u8] = match source {
@@ -181,7 +182,7 @@ impl Generator {
             } else {
                 settings.threads
             };
-            let mut builder = Session::builder(env)
+            let mut builder = OrtSession::builder(env)
                 .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::All).map_err(Into::into))
                 .and_then(|b| b.with_intra_threads(threads).map_err(Into::into))
                 .and_then(|b| b.with_inter_threads(1).map_err(Into::into))
@@ -211,7 +212,7 @@ impl Generator {
         let contract = ModelContract::resolve(&desc, &settings.overrides).map_err(|e| {
             load_error(LoadErrorKind::Contract, format!("model '{source}' is not usable as an image generator: {e}"))
         })?;
-        Ok(Generator {
+        Ok(Session {
             session,
             contract,
             selection,
@@ -245,7 +246,7 @@ impl Generator {
 /// Packs `input` into `buffer` as a tensor of element type `T`, runs the session and reads the
 /// output; returns ONNX Runtime's own time.
 fn run_typed<T: TensorElement + ort::value::PrimitiveTensorElementType + std::fmt::Debug>(
-    session: &mut Session,
+    session: &mut OrtSession,
     contract: &ModelContract,
     buffer: &mut Vec<T>,
     input: &RgbSource,
@@ -253,7 +254,7 @@ fn run_typed<T: TensorElement + ort::value::PrimitiveTensorElementType + std::fm
     canvas: (usize, usize),
     output: &mut Planes,
 ) -> Result<Duration, String> {
-    pixels::pack_tensor(input, contract, canvas, buffer);
+    tensor_io::pack_tensor(input, contract, canvas, buffer);
     let tensor = TensorRef::from_array_view((shape, buffer.as_slice())).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let outputs = session.run(ort::inputs![tensor]).map_err(|e| e.to_string())?;
@@ -313,6 +314,6 @@ fn unpack_output<T: TensorElement + ort::value::PrimitiveTensorElementType>(
     // A generator may change the size (e.g. upscale ×2): its content area scales with it.
     let scaled = |v: usize, out: usize, inp: usize| ((v * out + inp / 2) / inp).clamp(1, out);
     let out_content = (scaled(content.0, ow, canvas.0), scaled(content.1, oh, canvas.1));
-    pixels::unpack_tensor(data, contract, (ow, oh), out_content, output);
+    tensor_io::unpack_tensor(data, contract, (ow, oh), out_content, output);
     Ok(())
 }

@@ -1,47 +1,14 @@
-//! Conversions between packed 8-bit video frames, planar `f32` images and model tensors.
+//! Tensor I/O: our planar RGB images (or a packed frame read in place) ↔ the model's input and
+//! output tensors, as the model contract says: layout (NCHW / NHWC), channel order (RGB / BGR),
+//! value range and element type (`f32` / `u8`).
 //!
-//! The frame path is: frame → [`unpack_frame`] → (resample) → [`pack_tensor`] → network →
-//! [`unpack_tensor`] → (resample) → [`write_frame`]. Planes hold pixel values in `0.0..=255.0`
-//! so resampling happens in one well-defined unit; the contract's range is applied only when a
-//! tensor is written or read.
+//! Planes are in `0.0..=255.0`; the contract's range is applied only here, when a tensor is
+//! written ([`pack_tensor`]) or read ([`unpack_tensor`]).
 
 use animestyle_model::{ChannelOrder, Layout, ModelContract};
 use rayon::prelude::*;
 
-/// Where the colour bytes sit inside one packed pixel (RGBx, BGRA, RGB, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PackedLayout {
-    /// Bytes per pixel: 3 or 4.
-    pub pixel_stride: usize,
-    /// Byte offsets of red, green and blue.
-    pub rgb_offsets: [usize; 3],
-}
-
-/// Three planes (R, G, B) of `width × height` pixel values in `0.0..=255.0`.
-#[derive(Debug, Clone, Default)]
-pub struct Planes {
-    pub width: usize,
-    pub height: usize,
-    pub data: Vec<f32>,
-}
-
-impl Planes {
-    pub fn resize(&mut self, width: usize, height: usize) {
-        self.width = width;
-        self.height = height;
-        self.data.resize(width * height * 3, 0.0);
-    }
-
-    pub fn plane(&self, c: usize) -> &[f32] {
-        let n = self.width * self.height;
-        &self.data[c * n..(c + 1) * n]
-    }
-
-    pub fn plane_mut(&mut self, c: usize) -> &mut [f32] {
-        let n = self.width * self.height;
-        &mut self.data[c * n..(c + 1) * n]
-    }
-}
+use crate::frame_io::{PackedFrame, Planes};
 
 /// Element types a model tensor may have.
 pub trait TensorElement: Copy + Default + Send + Sync + 'static {
@@ -77,38 +44,6 @@ fn tensor_channel(order: ChannelOrder, c: usize) -> usize {
         ChannelOrder::Rgb => c,
         ChannelOrder::Bgr => 2 - c,
     }
-}
-
-/// Reads the colour of a `width × height` packed frame into `dst`.
-pub fn unpack_frame(src: &[u8], stride: usize, layout: PackedLayout, width: usize, height: usize, dst: &mut Planes) {
-    dst.resize(width, height);
-    let n = width * height;
-    let (r_plane, rest) = dst.data.split_at_mut(n);
-    let (g_plane, b_plane) = rest.split_at_mut(n);
-    let [ro, go, bo] = layout.rgb_offsets;
-    r_plane
-        .par_chunks_exact_mut(width)
-        .zip(g_plane.par_chunks_exact_mut(width))
-        .zip(b_plane.par_chunks_exact_mut(width))
-        .enumerate()
-        .for_each(|(y, ((r, g), b))| {
-            let row = &src[y * stride..y * stride + width * layout.pixel_stride];
-            for (x, px) in row.chunks_exact(layout.pixel_stride).enumerate() {
-                r[x] = px[ro] as f32;
-                g[x] = px[go] as f32;
-                b[x] = px[bo] as f32;
-            }
-        });
-}
-
-/// A packed 8-bit frame, read in place.
-#[derive(Debug, Clone, Copy)]
-pub struct PackedFrame<'a> {
-    pub data: &'a [u8],
-    pub stride: usize,
-    pub layout: PackedLayout,
-    pub width: usize,
-    pub height: usize,
 }
 
 /// What [`pack_tensor`] reads: planes (after resampling) or, when the network sees the frame
@@ -263,102 +198,11 @@ pub fn unpack_tensor<T: TensorElement>(
     }
 }
 
-/// Writes `stylized` over `original` into `out`: each colour is
-/// `original + strength × (stylized − original)`; every other byte (alpha, padding) is copied
-/// from `original` unchanged.
-pub fn write_frame(
-    stylized: &Planes,
-    original: &[u8],
-    in_stride: usize,
-    out: &mut [u8],
-    out_stride: usize,
-    layout: PackedLayout,
-    strength: f32,
-) {
-    let rows = Rows { stylized, original, in_stride, out_stride, offsets: layout.rgb_offsets, strength };
-    match layout.pixel_stride {
-        4 => rows.write::<4>(out),
-        3 => rows.write::<3>(out),
-        other => unreachable!("packed RGB formats have 3 or 4 bytes per pixel, not {other}"),
-    }
-}
-
-/// Split view: copies the left half of `original` over `out` (RGB bytes only; alpha and
-/// padding stay as written) and draws a 2-pixel white divider at the middle.
-pub fn split_view(
-    original: &[u8],
-    in_stride: usize,
-    out: &mut [u8],
-    out_stride: usize,
-    layout: PackedLayout,
-    (width, height): (usize, usize),
-) {
-    let ps = layout.pixel_stride;
-    let middle = width / 2;
-    out.par_chunks_mut(out_stride).take(height).enumerate().for_each(|(y, row)| {
-        let src = &original[y * in_stride..][..width * ps];
-        for x in 0..middle.min(width) {
-            for &o in &layout.rgb_offsets {
-                row[x * ps + o] = src[x * ps + o];
-            }
-        }
-        for x in middle.saturating_sub(1)..(middle + 1).min(width) {
-            for &o in &layout.rgb_offsets {
-                row[x * ps + o] = 255;
-            }
-        }
-    });
-}
-
-struct Rows<'a> {
-    stylized: &'a Planes,
-    original: &'a [u8],
-    in_stride: usize,
-    out_stride: usize,
-    offsets: [usize; 3],
-    strength: f32,
-}
-
-impl Rows<'_> {
-    /// Monomorphised on the pixel stride so the per-pixel loop has constant offsets.
-    fn write<const PS: usize>(&self, out: &mut [u8]) {
-        let (w, h) = (self.stylized.width, self.stylized.height);
-        let n = w * h;
-        let data = &self.stylized.data;
-        let (r_plane, g_plane, b_plane) = (&data[..n], &data[n..2 * n], &data[2 * n..3 * n]);
-        let [ro, go, bo] = self.offsets;
-        let k = self.strength;
-        out.par_chunks_mut(self.out_stride).take(h).enumerate().for_each(|(y, dst_row)| {
-            let src_row = &self.original[y * self.in_stride..][..w * PS];
-            let dst_row = &mut dst_row[..w * PS];
-            let (r, g, b) = (&r_plane[y * w..][..w], &g_plane[y * w..][..w], &b_plane[y * w..][..w]);
-            // `as u8` saturates, so +0.5 then a cast rounds and clamps to 0..=255.
-            if k >= 1.0 {
-                for (x, (d, s)) in dst_row.chunks_exact_mut(PS).zip(src_row.chunks_exact(PS)).enumerate() {
-                    d.copy_from_slice(s);
-                    d[ro] = (r[x] + 0.5) as u8;
-                    d[go] = (g[x] + 0.5) as u8;
-                    d[bo] = (b[x] + 0.5) as u8;
-                }
-            } else {
-                let blend = |o: u8, v: f32| {
-                    let o = o as f32;
-                    (o + k * (v - o) + 0.5) as u8
-                };
-                for (x, (d, s)) in dst_row.chunks_exact_mut(PS).zip(src_row.chunks_exact(PS)).enumerate() {
-                    d.copy_from_slice(s);
-                    d[ro] = blend(s[ro], r[x]);
-                    d[go] = blend(s[go], g[x]);
-                    d[bo] = blend(s[bo], b[x]);
-                }
-            }
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame_io::tests::{RGBX, test_frame};
+    use crate::frame_io::{unpack_frame, write_frame};
     use animestyle_model::{ModelDescription, TensorType, ValueRange};
 
     fn contract(layout: Layout, order: ChannelOrder, range: ValueRange) -> ModelContract {
@@ -378,19 +222,6 @@ mod tests {
         c.input_range = range;
         c.output_range = range;
         c
-    }
-
-    const RGBX: PackedLayout = PackedLayout { pixel_stride: 4, rgb_offsets: [0, 1, 2] };
-
-    fn test_frame(w: usize, h: usize, stride: usize) -> Vec<u8> {
-        let mut f = vec![0u8; stride * h];
-        for y in 0..h {
-            for x in 0..w {
-                let p = &mut f[y * stride + x * 4..][..4];
-                p.copy_from_slice(&[(x * 10) as u8, (y * 20) as u8, (x + y) as u8, 200]);
-            }
-        }
-        f
     }
 
     #[test]
@@ -431,16 +262,5 @@ mod tests {
         let c = contract(Layout::Nhwc, ChannelOrder::Rgb, ValueRange::ZeroTo255);
         pack_tensor(&RgbSource::Planes(&planes), &c, (3, 1), &mut t);
         assert_eq!(t, vec![10, 30, 50, 20, 40, 60, 20, 40, 60]);
-    }
-
-    #[test]
-    fn strength_blends_and_keeps_alpha() {
-        let frame = vec![100u8, 100, 100, 7];
-        let planes = Planes { width: 1, height: 1, data: vec![200.0, 0.0, 300.0] };
-        let mut out = vec![0u8; 4];
-        write_frame(&planes, &frame, 4, &mut out, 4, RGBX, 0.5);
-        assert_eq!(out, vec![150, 50, 200, 7]);
-        write_frame(&planes, &frame, 4, &mut out, 4, RGBX, 0.0);
-        assert_eq!(out, frame);
     }
 }

@@ -18,7 +18,8 @@
 
 use rayon::prelude::*;
 
-use crate::pixels::Planes;
+use crate::frame_io::Planes;
+use crate::resample::BilinearTaps;
 
 /// Window radius at the network's resolution (3×3 windows). At the default inference size
 /// (long side 384) and 720p, one low-resolution pixel is 3.3 frame pixels, so the window spans
@@ -32,30 +33,6 @@ pub const DEFAULT_EPS: f32 = 64.0;
 const PER_CHANNEL: usize = 4;
 /// Window moments: mean of I (3), of I·Iᵀ (6, upper triangle), of p (3), of I·p (9).
 const MOMENTS: usize = 21;
-
-/// Bilinear sampling positions along one axis (half-pixel centres, edges clamped): output `o`
-/// reads `(1 − w[o])·src[i0[o]] + w[o]·src[i1[o]]`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Taps {
-    pub i0: Vec<usize>,
-    pub i1: Vec<usize>,
-    pub w: Vec<f32>,
-}
-
-impl Taps {
-    pub fn new(in_len: usize, out_len: usize) -> Self {
-        let scale = in_len as f32 / out_len as f32;
-        let mut t = Taps::default();
-        for o in 0..out_len {
-            let s = ((o as f32 + 0.5) * scale - 0.5).clamp(0.0, (in_len - 1) as f32);
-            let i0 = s.floor() as usize;
-            t.i0.push(i0);
-            t.i1.push((i0 + 1).min(in_len - 1));
-            t.w.push(s - i0 as f32);
-        }
-        t
-    }
-}
 
 /// Mean over a `(2r+1)²` window clamped to the image (each pixel averages only the window
 /// pixels inside the image), in O(1) per pixel: running sums along rows, then along columns.
@@ -131,8 +108,8 @@ pub struct GuidedUpsampler {
     eps: f32,
     low: (usize, usize),
     full: (usize, usize),
-    horizontal: Taps,
-    vertical: Taps,
+    horizontal: BilinearTaps,
+    vertical: BilinearTaps,
     /// Low resolution, [`MOMENTS`] planes: products, then reused for the raw coefficients.
     raw: Vec<f32>,
     /// Low resolution, [`MOMENTS`] planes: window means of `raw`.
@@ -164,8 +141,8 @@ impl GuidedUpsampler {
             eps,
             low: (0, 0),
             full: (0, 0),
-            horizontal: Taps::default(),
-            vertical: Taps::default(),
+            horizontal: BilinearTaps::default(),
+            vertical: BilinearTaps::default(),
             raw: Vec::new(),
             means: Vec::new(),
             coeffs: Vec::new(),
@@ -184,8 +161,8 @@ impl GuidedUpsampler {
         if self.low != low || self.full != full {
             self.low = low;
             self.full = full;
-            self.horizontal = Taps::new(low.0, full.0);
-            self.vertical = Taps::new(low.1, full.1);
+            self.horizontal = BilinearTaps::new(low.0, full.0);
+            self.vertical = BilinearTaps::new(low.1, full.1);
         }
         self.fit_coefficients(low_guide, low_output);
         self.apply(full_guide, out);

@@ -1,0 +1,380 @@
+//! One stream's frame path, without GStreamer: a packed frame in, the stylized frame out.
+//!
+//! scale down ([`resample`]) → skip test ([`skip`]) → infer (the [`engine`] in this thread, or
+//! the [`worker`] under `realtime-policy=latest`, see [`scheduler`]) → upsample ([`guided`],
+//! guided by the frame, or [`resample`]) → smooth ([`temporal`]) → blend and write, with the split view
+//! ([`frame_io::write_output`]).
+//!
+//! [`FramePipeline`] owns the buffers reused from frame to frame and the history of the
+//! stream; the element maps its frames, hands them to [`FramePipeline::process`] and reports
+//! the [`FrameReport`] it gets back.
+//!
+//! [`resample`]: crate::resample
+//! [`skip`]: crate::skip
+//! [`worker`]: crate::worker
+//! [`scheduler`]: crate::scheduler
+//! [`guided`]: crate::guided
+//! [`temporal`]: crate::temporal
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::engine::{self, Engine, ModelInfo};
+use crate::frame_io::{self, PackedFrame, Planes};
+use crate::guided::GuidedUpsampler;
+use crate::motion;
+use crate::resample::Resampler;
+use crate::scheduler::{Fate, LatestScheduler};
+use crate::skip::SkipMemory;
+use crate::temporal::{Outcome, TemporalFilter, TemporalSettings};
+use crate::tensor_io::RgbSource;
+use crate::worker::{InferenceWorker, Job, Stylization};
+
+/// The settings one frame is processed with (a snapshot of the element's properties).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameSettings {
+    /// Blend of the stylized image over the original, `0..=1`.
+    pub strength: f32,
+    /// The `inference-size` property: -1 = the model's recommendation, 0 = the frame's size.
+    pub inference_size: i32,
+    /// Guided upsampling (else bilinear).
+    pub guided: bool,
+    pub temporal: TemporalSettings,
+    /// `skip-threshold`; 0 = always run the network.
+    pub skip_threshold: f32,
+    /// Original left, stylized right.
+    pub split_view: bool,
+    /// `realtime-policy=latest`: inference on the worker thread, frames leave on time.
+    pub latest: bool,
+}
+
+/// One frame to process: the input frame, where the output goes (same size and layout), when
+/// the frame arrived and how long it may take.
+pub struct Frame<'a> {
+    pub input: PackedFrame<'a>,
+    pub output: &'a mut [u8],
+    pub output_stride: usize,
+    pub arrived: Instant,
+    pub period: Duration,
+}
+
+/// What happened to one frame.
+#[derive(Debug, Clone)]
+pub struct FrameReport {
+    pub fate: Fate,
+    /// ONNX Runtime's time, when a new inference result is accounted to this frame.
+    pub inference_ms: Option<f64>,
+    /// Time to scale the result back to the frame size, when it was scaled.
+    pub upsample_ms: Option<f64>,
+    /// The network's input size (content padded to the model's multiple).
+    pub canvas: (usize, usize),
+    /// The model shown from this frame on, when it differs from the previous frame's.
+    pub model_changed: Option<Arc<ModelInfo>>,
+    /// The temporal filter saw a scene cut and reset its history.
+    pub scene_cut: bool,
+}
+
+impl FrameReport {
+    fn new(fate: Fate, canvas: (usize, usize)) -> Self {
+        FrameReport { fate, inference_ms: None, upsample_ms: None, canvas, model_changed: None, scene_cut: false }
+    }
+}
+
+/// Why a frame could not be processed.
+#[derive(Debug)]
+pub enum FrameError {
+    /// The model failed on this frame.
+    Inference { frame: (usize, usize), canvas: (usize, usize), message: String },
+    /// The `latest` policy's inference thread could not be started.
+    Worker(std::io::Error),
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Inference { frame, canvas, message } => write!(
+                f,
+                "Inference failed on a {}x{} frame (network input {}x{}): {message}. If the model needs a \
+                 particular size, set size-multiple or inference-size to match it",
+                frame.0, frame.1, canvas.0, canvas.1
+            ),
+            FrameError::Worker(e) => write!(
+                f,
+                "Could not start the inference thread for realtime-policy=latest: {e}. Use realtime-policy=every-frame"
+            ),
+        }
+    }
+}
+
+/// Scratch images reused from frame to frame, and resamplers for the current sizes.
+#[derive(Default)]
+struct Buffers {
+    frame: Planes,
+    network_in: Planes,
+    network_out: Planes,
+    upscaled: Planes,
+    down: Option<Resampler>,
+    up: Option<Resampler>,
+    guided: GuidedUpsampler,
+    /// `latest`: a reused stylization moved onto the current frame ([`motion::align`]).
+    aligned_in: Planes,
+    aligned_out: Planes,
+}
+
+/// `src` scaled to `size` into `dst`, with the resampler in `slot` (rebuilt when sizes change).
+fn scale_to(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
+    Resampler::cached(slot, (src.width, src.height), size).resample_planes(src, dst);
+}
+
+fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// One stream's frame path: the running engine, the buffers and the history.
+pub struct FramePipeline {
+    engine: Arc<Engine>,
+    buffers: Buffers,
+    temporal: TemporalFilter,
+    skip: SkipMemory,
+    /// `latest`: the inference thread, started on first use, and its scheduling.
+    worker: Option<InferenceWorker>,
+    scheduler: LatestScheduler,
+    /// The model whose output was shown last ([`engine::ModelInfo::serial`]).
+    shown_model: u64,
+}
+
+/// The result of the inference stage, at network size.
+struct Inferred {
+    fate: Fate,
+    /// `latest`: the worker's stylization (what the network saw and returned).
+    shared: Option<Arc<Stylization>>,
+    model_serial: u64,
+    inference_ms: Option<f64>,
+}
+
+impl FramePipeline {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        FramePipeline {
+            engine,
+            buffers: Buffers::default(),
+            temporal: TemporalFilter::default(),
+            skip: SkipMemory::default(),
+            worker: None,
+            scheduler: LatestScheduler::default(),
+            shown_model: 1,
+        }
+    }
+
+    /// Forgets everything learnt from earlier frames (a seek, new caps).
+    pub fn reset_history(&mut self) {
+        self.temporal.reset();
+        self.skip.forget();
+        if let Some(worker) = &self.worker {
+            worker.clear();
+        }
+        self.scheduler.forget_stylization();
+    }
+
+    /// Takes one frame through the path and writes the result into `frame.output`. A frame
+    /// with [`Fate::PassedThrough`] has had nothing written: the caller copies the input.
+    pub fn process(&mut self, frame: Frame, s: &FrameSettings) -> Result<FrameReport, FrameError> {
+        let Frame { input, output, output_stride, arrived, period } = frame;
+        let (width, height) = (input.width, input.height);
+        self.engine.note_frame_size((width as u32, height as u32));
+        // `latest`, with frames taking longer here than their periods (the frame path alone is
+        // slower than the camera while inference shares the cores): repeat the last stylized
+        // image over this frame, the cheapest output there is, until the overrun is paid back.
+        let upscaled = &self.buffers.upscaled;
+        if s.latest && self.scheduler.repeat_last() && (upscaled.width, upscaled.height) == (width, height) {
+            frame_io::write_output(upscaled, &input, output, output_stride, s.strength, s.split_view);
+            self.scheduler.repeated(arrived.elapsed(), period);
+            return Ok(FrameReport::new(Fate::Repeated, (0, 0)));
+        }
+
+        // Outside `latest` the model switches here, between two frames; under `latest` the
+        // inference thread switches before its next run.
+        let frame_size = (width as u32, height as u32);
+        let mut model = self.engine.model();
+        if !s.latest
+            && let Some(switched) = self.engine.switch_if_offered()
+        {
+            model = switched;
+        }
+        let (content, canvas) = engine::network_size(&model.contract, frame_size, s.inference_size);
+        let reduced = content != (width, height);
+        let history = s.temporal.smoothing > 0.0 || s.skip_threshold > 0.0;
+
+        // The network's input as planes: needed to scale it, to compare frames, and under
+        // `latest` to hand it to the inference thread and to guide a reused stylization.
+        let b = &mut self.buffers;
+        if reduced || history || s.latest {
+            frame_io::unpack_frame(input.data, input.stride, input.layout, width, height, &mut b.frame);
+        }
+        if reduced {
+            scale_to(&mut b.down, &b.frame, &mut b.network_in, content);
+        }
+        let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
+        // Never skip across a model switch: the new model's output must replace the old one's.
+        let unchanged = s.skip_threshold > 0.0
+            && !self.engine.switch_waiting()
+            && model.serial == self.shown_model
+            && self.skip.unchanged(low_in, s.skip_threshold);
+        let failed = |message: String| FrameError::Inference { frame: (width, height), canvas, message };
+
+        let inferred = if s.latest {
+            let waited = Self::infer_latest(
+                &self.engine,
+                (&mut self.worker, &mut self.scheduler),
+                &mut self.skip,
+                low_in,
+                unchanged,
+                s,
+                (frame_size, arrived, period),
+                failed,
+            )?;
+            match waited {
+                Some(inferred) => inferred,
+                None => return Ok(FrameReport::new(Fate::PassedThrough, canvas)),
+            }
+        } else if unchanged {
+            b.network_out.clone_from(self.skip.output());
+            Inferred { fate: Fate::Skipped, shared: None, model_serial: self.shown_model, inference_ms: None }
+        } else {
+            let source = if reduced || history {
+                RgbSource::Planes(low_in)
+            } else {
+                // At the frame's own size the tensor is packed straight from the frame.
+                RgbSource::Frame(input)
+            };
+            let ran = self.engine.run(&source, canvas, &mut b.network_out).map_err(failed)?;
+            if s.skip_threshold > 0.0 {
+                self.skip.remember(low_in, &b.network_out);
+            }
+            let inference_ms = Some(ran.inference.as_secs_f64() * 1000.0);
+            Inferred { fate: Fate::Stylized, shared: None, model_serial: ran.model.serial, inference_ms }
+        };
+        let stylized_at = Instant::now();
+        let model_changed = inferred.model_serial != self.shown_model;
+        if model_changed {
+            self.shown_model = inferred.model_serial;
+            // The new model's output must not be skipped in favour of the old one's.
+            self.skip.forget();
+        }
+
+        let mut report = FrameReport::new(inferred.fate, canvas);
+        report.inference_ms = inferred.inference_ms;
+        let (stylized, upsample_ms) = Self::upsample(b, &inferred, reduced, s.guided, (width, height));
+        report.upsample_ms = upsample_ms;
+        // Temporal smoothing of the final image; decided on what the network saw.
+        let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
+        let stylized = match stylized {
+            Upsampled::NetworkOut => &mut b.network_out,
+            Upsampled::Upscaled => &mut b.upscaled,
+        };
+        report.scene_cut = self.temporal.process(low_in, stylized, &s.temporal) == Outcome::SceneCut;
+        frame_io::write_output(stylized, &input, output, output_stride, s.strength, s.split_view);
+        if s.latest {
+            self.scheduler.finished(inferred.fate, stylized_at.elapsed(), arrived.elapsed(), period);
+        }
+        report.model_changed = model_changed.then(|| self.engine.model());
+        Ok(report)
+    }
+
+    /// `latest`: hands the frame to the worker (unless it is `unchanged`) and waits for its
+    /// stylization as long as the scheduler allows. `None`: no stylization exists at all.
+    #[allow(clippy::too_many_arguments)]
+    fn infer_latest(
+        engine: &Arc<Engine>,
+        (worker, scheduler): (&mut Option<InferenceWorker>, &mut LatestScheduler),
+        skip: &mut SkipMemory,
+        low_in: &Planes,
+        unchanged: bool,
+        s: &FrameSettings,
+        (frame_size, arrived, period): ((u32, u32), Instant, Duration),
+        failed: impl Fn(String) -> FrameError,
+    ) -> Result<Option<Inferred>, FrameError> {
+        let worker = match worker {
+            Some(worker) => worker,
+            None => worker.insert(spawn_worker(engine).map_err(FrameError::Worker)?),
+        };
+        let submitted = (!unchanged).then(|| {
+            let id = scheduler.next_job();
+            worker.submit(Job { id, input: low_in.clone(), frame_size, inference_size: s.inference_size });
+            if s.skip_threshold > 0.0 {
+                skip.remember_input(low_in);
+            }
+            id
+        });
+        let deadline = scheduler.wait_limit(period).map(|limit| arrived + limit);
+        let Some(stylization) = worker.wait(deadline).map_err(failed)? else {
+            // Only possible if every job so far failed to produce a result, which is an error
+            // reported above; the frame is passed on rather than lost.
+            return Ok(None);
+        };
+        let inference_ms = scheduler.got_stylization(stylization.id, stylization.inference_ms);
+        Ok(Some(Inferred {
+            fate: LatestScheduler::fate(submitted, stylization.id),
+            model_serial: stylization.model_serial,
+            shared: Some(stylization),
+            inference_ms,
+        }))
+    }
+
+    /// Back to the frame size. A reused stylization is first moved onto this frame by block
+    /// motion, then guided by it, so it follows what moved since. Returns where the result is
+    /// and the time taken when it was scaled.
+    fn upsample(
+        b: &mut Buffers,
+        inferred: &Inferred,
+        reduced: bool,
+        guided: bool,
+        (width, height): (usize, usize),
+    ) -> (Upsampled, Option<f64>) {
+        let started = Instant::now();
+        let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
+        let (pair_in, pair_out): (&Planes, &Planes) = match &inferred.shared {
+            Some(s)
+                if inferred.fate == Fate::Reused
+                    && (s.input.width, s.input.height) == (low_in.width, low_in.height)
+                    && (s.output.width, s.output.height) == (low_in.width, low_in.height)
+                    && motion::align(&s.input, &s.output, low_in, &mut b.aligned_in, &mut b.aligned_out) =>
+            {
+                (&b.aligned_in, &b.aligned_out)
+            }
+            Some(s) => (&s.input, &s.output),
+            None => (low_in, &b.network_out),
+        };
+        let same_size = (pair_out.width, pair_out.height) == (width, height);
+        if !same_size {
+            if guided && (pair_out.width, pair_out.height) == (pair_in.width, pair_in.height) {
+                // The network saw `pair_in` (the frame scaled down); the frame guides the way up.
+                b.guided.upsample(pair_in, pair_out, &b.frame, &mut b.upscaled);
+            } else {
+                // Bilinear by choice, or a model whose output size differs from its input's (no
+                // pixel-aligned low-resolution guide).
+                scale_to(&mut b.up, pair_out, &mut b.upscaled, (width, height));
+            }
+        } else if inferred.shared.is_some() {
+            b.upscaled.clone_from(pair_out);
+        }
+        let upsample_ms = (!same_size).then(|| elapsed_ms(started));
+        let at = if same_size && inferred.shared.is_none() { Upsampled::NetworkOut } else { Upsampled::Upscaled };
+        (at, upsample_ms)
+    }
+}
+
+/// Where the frame-sized stylized image is.
+enum Upsampled {
+    NetworkOut,
+    Upscaled,
+}
+
+/// Starts the `latest` policy's inference thread on `engine`.
+fn spawn_worker(engine: &Arc<Engine>) -> std::io::Result<InferenceWorker> {
+    let engine = engine.clone();
+    let mut rescale = None;
+    InferenceWorker::spawn(Box::new(move |job: &mut Job, output: &mut Planes| {
+        let ran = engine.switch_and_run(&mut job.input, job.frame_size, job.inference_size, &mut rescale, output)?;
+        Ok((ran.inference.as_secs_f64() * 1000.0, ran.model.serial))
+    }))
+}
