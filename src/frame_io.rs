@@ -25,6 +25,16 @@ pub struct Planes {
 }
 
 impl Planes {
+    /// `width × height` planes with value `f(channel, x, y)` at each sample (test images,
+    /// synthetic frames).
+    pub fn from_fn(width: usize, height: usize, f: impl Fn(usize, usize, usize) -> f32) -> Planes {
+        let data = (0..3)
+            .flat_map(|c| (0..height).flat_map(move |y| (0..width).map(move |x| (c, x, y))))
+            .map(|(c, x, y)| f(c, x, y))
+            .collect();
+        Planes { width, height, data }
+    }
+
     pub fn resize(&mut self, width: usize, height: usize) {
         self.width = width;
         self.height = height;
@@ -189,6 +199,14 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) const RGBX: PackedLayout = PackedLayout { pixel_stride: 4, rgb_offsets: [0, 1, 2] };
+
+    #[test]
+    fn planes_from_fn_are_channel_major_rows() {
+        let p = Planes::from_fn(3, 2, |c, x, y| (100 * c + 10 * y + x) as f32);
+        assert_eq!((p.width, p.height), (3, 2));
+        assert_eq!(p.plane(0), &[0.0, 1.0, 2.0, 10.0, 11.0, 12.0]);
+        assert_eq!(p.plane(2), &[200.0, 201.0, 202.0, 210.0, 211.0, 212.0]);
+    }
 
     pub(crate) fn test_frame(w: usize, h: usize, stride: usize) -> Vec<u8> {
         let mut f = vec![0u8; stride * h];

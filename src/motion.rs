@@ -103,26 +103,13 @@ pub(crate) fn warp(src: &Planes, dst: &mut Planes, bw: usize, vectors: &[(i32, i
 mod tests {
     use super::*;
 
-    fn planes(w: usize, h: usize, f: impl Fn(usize, usize, usize) -> f32) -> Planes {
-        let mut p = Planes::default();
-        p.resize(w, h);
-        for c in 0..3 {
-            for y in 0..h {
-                for x in 0..w {
-                    p.data[c * w * h + y * w + x] = f(c, x, y);
-                }
-            }
-        }
-        p
-    }
-
     #[test]
     fn motion_estimation_finds_a_pan() {
         let (w, h) = (64, 48);
         let tex = |x: i32, y: i32| (((x * 37) ^ (y * 53)) % 97) as f32 * 2.0;
-        let prev = planes(w, h, |_, x, y| tex(x as i32, y as i32));
+        let prev = Planes::from_fn(w, h, |_, x, y| tex(x as i32, y as i32));
         // The scene moved 3 px left and 2 px up: content now at (x, y) was at (x + 3, y + 2).
-        let cur = planes(w, h, |_, x, y| tex(x as i32 + 3, y as i32 + 2));
+        let cur = Planes::from_fn(w, h, |_, x, y| tex(x as i32 + 3, y as i32 + 2));
         let (bw, v) = estimate_motion(&prev, &cur);
         let inner: Vec<_> = v.iter().enumerate().filter(|(i, _)| i % bw < bw - 1 && i / bw < h / BLOCK - 1).collect();
         assert!(inner.iter().all(|(_, v)| **v == (3, 2)), "{v:?}");
@@ -141,10 +128,10 @@ mod tests {
     fn align_moves_a_stylization_with_the_scene() {
         let (w, h) = (64, 48);
         let tex = |x: i32, y: i32| (((x * 37) ^ (y * 53)) % 97) as f32 * 2.0;
-        let prev_in = planes(w, h, |_, x, y| tex(x as i32, y as i32));
+        let prev_in = Planes::from_fn(w, h, |_, x, y| tex(x as i32, y as i32));
         // A "stylization" that depends on position: each pixel's own coordinates.
-        let prev_out = planes(w, h, |c, x, y| if c == 0 { x as f32 } else { y as f32 });
-        let cur_in = planes(w, h, |_, x, y| tex(x as i32 + 3, y as i32 + 2));
+        let prev_out = Planes::from_fn(w, h, |c, x, y| if c == 0 { x as f32 } else { y as f32 });
+        let cur_in = Planes::from_fn(w, h, |_, x, y| tex(x as i32 + 3, y as i32 + 2));
         let (mut aligned_in, mut aligned_out) = (Planes::default(), Planes::default());
         assert!(align(&prev_in, &prev_out, &cur_in, &mut aligned_in, &mut aligned_out));
         let n = w * h;

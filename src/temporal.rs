@@ -223,19 +223,6 @@ fn history_weights(
 mod tests {
     use super::*;
 
-    fn planes(w: usize, h: usize, f: impl Fn(usize, usize, usize) -> f32) -> Planes {
-        let mut p = Planes::default();
-        p.resize(w, h);
-        for c in 0..3 {
-            for y in 0..h {
-                for x in 0..w {
-                    p.data[c * w * h + y * w + x] = f(c, x, y);
-                }
-            }
-        }
-        p
-    }
-
     fn settings() -> TemporalSettings {
         TemporalSettings { smoothing: 0.9, noise_level: 6.0, scene_cut: 30.0, motion_compensation: true }
     }
@@ -256,9 +243,9 @@ mod tests {
         let mut last = Planes::default();
         let mut diffs = Vec::new();
         for t in 0..20 {
-            let input = planes(w, h, |_, x, y| 100.0 + noise(x, y, t));
+            let input = Planes::from_fn(w, h, |_, x, y| 100.0 + noise(x, y, t));
             // A "network" that doubles the noise.
-            let mut out = planes(w, h, |_, x, y| 150.0 + 2.0 * noise(x, y, t));
+            let mut out = Planes::from_fn(w, h, |_, x, y| 150.0 + 2.0 * noise(x, y, t));
             let outcome = f.process(&input, &mut out, &settings());
             assert_eq!(outcome, if t == 0 { Outcome::Started } else { Outcome::Smoothed });
             if t > 0 {
@@ -267,14 +254,16 @@ mod tests {
             last = out;
         }
         // Unsmoothed, consecutive outputs differ by E|2n − 2n'| ≈ 4.6 levels.
-        let unsmoothed =
-            mean_abs_diff(&planes(w, h, |_, x, y| 2.0 * noise(x, y, 0)), &planes(w, h, |_, x, y| 2.0 * noise(x, y, 1)));
+        let unsmoothed = mean_abs_diff(
+            &Planes::from_fn(w, h, |_, x, y| 2.0 * noise(x, y, 0)),
+            &Planes::from_fn(w, h, |_, x, y| 2.0 * noise(x, y, 1)),
+        );
         let late: f32 = diffs[10..].iter().sum::<f32>() / diffs[10..].len() as f32;
         assert!(late < 0.25 * unsmoothed, "consecutive difference {late}, unsmoothed {unsmoothed}");
 
         // Now a bright object appears on the right half: taken at once there, no blend.
-        let input = planes(w, h, |_, x, y| if x >= 32 { 240.0 } else { 100.0 + noise(x, y, 20) });
-        let mut out = planes(w, h, |_, x, _| if x >= 32 { 10.0 } else { 150.0 });
+        let input = Planes::from_fn(w, h, |_, x, y| if x >= 32 { 240.0 } else { 100.0 + noise(x, y, 20) });
+        let mut out = Planes::from_fn(w, h, |_, x, _| if x >= 32 { 10.0 } else { 150.0 });
         f.process(&input, &mut out, &settings());
         for y in 0..h {
             for x in 34..w {
@@ -287,10 +276,10 @@ mod tests {
     fn scene_cut_resets_history() {
         let (w, h) = (32, 32);
         let mut f = TemporalFilter::default();
-        let mut out = planes(w, h, |_, _, _| 50.0);
-        f.process(&planes(w, h, |_, _, _| 20.0), &mut out, &settings());
-        let mut out = planes(w, h, |_, _, _| 200.0);
-        assert_eq!(f.process(&planes(w, h, |_, _, _| 220.0), &mut out, &settings()), Outcome::SceneCut);
+        let mut out = Planes::from_fn(w, h, |_, _, _| 50.0);
+        f.process(&Planes::from_fn(w, h, |_, _, _| 20.0), &mut out, &settings());
+        let mut out = Planes::from_fn(w, h, |_, _, _| 200.0);
+        assert_eq!(f.process(&Planes::from_fn(w, h, |_, _, _| 220.0), &mut out, &settings()), Outcome::SceneCut);
         assert!(out.data.iter().all(|v| *v == 200.0));
     }
 }
