@@ -357,11 +357,6 @@ impl Dataset {
         let mut held_idx: Vec<usize> = order[..n_held].to_vec();
         held_idx.sort();
         let held_out_imgs: Vec<RgbImage> = held_idx.iter().map(|&i| square_tile(&photos[i].1, HELD_OUT_SIZE)).collect();
-        let held_out_teacher = if mode == Mode::Teacher {
-            par_map(&held_out_imgs, |img| teacher::apply_rgb8(img, teacher))
-        } else {
-            Vec::new()
-        };
         let held_out_names: Vec<String> = held_idx.iter().map(|&i| photos[i].0.display().to_string()).collect();
 
         let train_photos: Vec<&RgbImage> = photos
@@ -375,7 +370,7 @@ impl Dataset {
         let style_pairs: Vec<Pair> =
             par_map(&style, |(_, img)| Pair { image: img.clone(), twin: Some(edge_smoothed(img)) });
 
-        let summary = DataSummary {
+        let mut summary = DataSummary {
             mode,
             photo_folders,
             style_folders,
@@ -384,24 +379,29 @@ impl Dataset {
             skipped,
             held_out: held_out_names.clone(),
             held_out_also_trained: also_trained,
-            teacher: (mode == Mode::Teacher).then(|| teacher.clone()),
+            teacher: None,
             min_side: MIN_SIDE,
             load_max_side: LOAD_MAX_SIDE,
         };
-        let ds = Dataset {
+        let mut ds = Dataset {
             mode,
-            teacher: (mode == Mode::Teacher).then(|| teacher.clone()),
+            teacher: None,
             photos: photo_pairs,
             style: style_pairs,
             held_out: held_out_imgs,
-            held_out_teacher,
+            held_out_teacher: Vec::new(),
             held_out_names,
         };
+        // Teacher mode always draws the teacher; anime mode only when asked (`enable_teacher`).
+        if mode == Mode::Teacher {
+            ds.enable_teacher(teacher, &mut summary);
+        }
         Ok((ds, summary))
     }
 
-    /// Anime mode with a teacher term (`--weight teacher_l1=W`): also draw the teacher filter's
-    /// output for every photo crop and held-out tile, as teacher mode does. `summary` records it.
+    /// Draw the teacher filter's output for every photo crop and held-out tile, and record its
+    /// parameters in `summary`: always in teacher mode ([`Dataset::open`] calls it), in anime
+    /// mode with a teacher term (`--weight teacher_l1=W`).
     pub fn enable_teacher(&mut self, params: &TeacherParams, summary: &mut DataSummary) {
         self.held_out_teacher = par_map(&self.held_out, |img| teacher::apply_rgb8(img, params));
         self.teacher = Some(params.clone());

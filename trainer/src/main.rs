@@ -306,17 +306,33 @@ struct TeacherArgs {
     out: PathBuf,
 }
 
-/// The loss names `--weight` accepts, in the order `LossWeights` lists them.
-const WEIGHT_NAMES: [&str; 7] = ["adversarial", "content", "style", "color", "tv", "teacher_l1", "stability"];
+/// Where one loss weight lives in `LossWeights`.
+type WeightSlot = fn(&mut LossWeights) -> &mut f64;
+
+/// The losses `--weight` sets, by name, in the order `LossWeights` lists them: one table for
+/// parsing, applying and the error messages.
+const WEIGHTS: [(&str, WeightSlot); 7] = [
+    ("adversarial", |w| &mut w.adversarial),
+    ("content", |w| &mut w.content),
+    ("style", |w| &mut w.style),
+    ("color", |w| &mut w.color),
+    ("tv", |w| &mut w.tv),
+    ("teacher_l1", |w| &mut w.teacher_l1),
+    ("stability", |w| &mut w.stability),
+];
+
+fn weight_names() -> String {
+    WEIGHTS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+}
 
 /// Parses `--weight NAME=VALUE`: a known name and a finite value ≥ 0.
 fn parse_weight(arg: &str) -> Result<(String, f64), String> {
-    let (name, value) = arg.split_once('=').ok_or_else(|| {
-        format!("`{arg}` is not NAME=VALUE (e.g. --weight color=2); names: {}", WEIGHT_NAMES.join(", "))
-    })?;
+    let (name, value) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("`{arg}` is not NAME=VALUE (e.g. --weight color=2); names: {}", weight_names()))?;
     let name = name.trim();
-    if !WEIGHT_NAMES.contains(&name) {
-        return Err(format!("unknown loss `{name}`; the losses are {}", WEIGHT_NAMES.join(", ")));
+    if !WEIGHTS.iter().any(|(n, _)| *n == name) {
+        return Err(format!("unknown loss `{name}`; the losses are {}", weight_names()));
     }
     let value: f64 =
         value.trim().parse().map_err(|_| format!("the weight of `{name}` must be a number, got `{value}`"))?;
@@ -327,21 +343,14 @@ fn parse_weight(arg: &str) -> Result<(String, f64), String> {
 }
 
 /// `weights` with each `--weight` applied (the last one of a name wins, as for other flags).
-fn apply_weights(mut weights: LossWeights, given: &[(String, f64)]) -> anyhow::Result<LossWeights> {
+/// Names were checked by [`parse_weight`].
+fn apply_weights(mut weights: LossWeights, given: &[(String, f64)]) -> LossWeights {
     for (name, value) in given {
-        let slot = match name.as_str() {
-            "adversarial" => &mut weights.adversarial,
-            "content" => &mut weights.content,
-            "style" => &mut weights.style,
-            "color" => &mut weights.color,
-            "tv" => &mut weights.tv,
-            "teacher_l1" => &mut weights.teacher_l1,
-            "stability" => &mut weights.stability,
-            other => anyhow::bail!("unknown loss `{other}`; the losses are {}", WEIGHT_NAMES.join(", ")),
-        };
-        *slot = *value;
+        if let Some((_, slot)) = WEIGHTS.iter().find(|(n, _)| n == name) {
+            *slot(&mut weights) = *value;
+        }
     }
-    Ok(weights)
+    weights
 }
 
 fn train(args: TrainArgs) -> anyhow::Result<()> {
@@ -361,7 +370,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         weights: apply_weights(
             LossWeights { stability: args.stability.unwrap_or(0.0), ..defaults.weights },
             &args.weights,
-        )?,
+        ),
         init_from: args.init_from.clone(),
         ..defaults
     };
