@@ -40,6 +40,17 @@ pub fn network_size(
     ((content.0 as usize, content.1 as usize), (canvas.0 as usize, canvas.1 as usize))
 }
 
+/// `image` scaled to the network's `content` size into `network_in`: the one way a frame (or a
+/// job made for a model switched out since) becomes the network's input.
+pub fn to_network_input(
+    resampler: &mut Option<Resampler>,
+    image: &Planes,
+    content: (usize, usize),
+    network_in: &mut Planes,
+) {
+    Resampler::scale_cached(resampler, image, network_in, content);
+}
+
 /// One inference: ONNX Runtime's time and the model that ran.
 pub struct Ran {
     pub inference: Duration,
@@ -49,8 +60,7 @@ pub struct Ran {
 /// How a background load ended (see [`Engine::load_in_background`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadOutcome {
-    /// Loaded and warmed up; it is offered right after this is reported and takes over before
-    /// the next inference.
+    /// Loaded, warmed up and offered: it takes over before the next inference.
     Ready,
     /// Not loaded, or failed its first inference: the running model stays. Says why.
     Failed(String),
@@ -93,10 +103,11 @@ impl Engine {
         self.frame_size.store(u64::from(width) << 32 | u64::from(height), Ordering::Relaxed);
     }
 
-    /// Hot-swap: loads `source` with `settings` on a background thread, warms it up at the last
-    /// frame size seen and `inference_size`, then reports to `done` (on that thread) and, if
-    /// ready, offers it ([`Self::offer`]). A request made while another is loading supersedes
-    /// it. Errs only when the thread cannot be started.
+    /// Hot-swap: loads `source` with `settings` on a background thread and warms it up at the
+    /// last frame size seen and `inference_size`; if that worked, offers it to replace the
+    /// running model before the next inference, then reports to `done` (on that thread), so
+    /// the first frame processed after `done(Ready)` already runs it. A request made while
+    /// another is loading supersedes it. Errs only when the thread cannot be started.
     pub fn load_in_background(
         self: &Arc<Self>,
         source: ModelSource,
@@ -116,34 +127,41 @@ impl Engine {
                 }
                 Ok(session)
             });
-            if engine.load_requests.load(Ordering::Acquire) != request {
-                return done(LoadOutcome::Superseded);
-            }
-            match loaded {
-                Ok(session) => {
-                    done(LoadOutcome::Ready);
-                    engine.offer(session);
-                }
-                Err(why) => done(LoadOutcome::Failed(why)),
-            }
+            let outcome = match loaded {
+                // Offered before it is reported: whoever hears `Ready` finds it waiting.
+                Ok(session) => match engine.offer_if_current(request, session) {
+                    true => LoadOutcome::Ready,
+                    false => LoadOutcome::Superseded,
+                },
+                Err(_) if engine.load_requests.load(Ordering::Acquire) != request => LoadOutcome::Superseded,
+                Err(why) => LoadOutcome::Failed(why),
+            };
+            done(outcome)
         })?;
         Ok(())
     }
 
     /// Drops every load still in progress (the element stops): none will be offered.
     pub fn cancel_loads(&self) {
+        let _waiting = lock(&self.waiting);
         self.load_requests.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Offers `session` (replacing a model offered earlier and not switched in yet) unless a
+    /// newer request (or a cancel) came after `request`. Checked
+    /// under the offer's lock, so an older load can never replace a newer one's model.
+    fn offer_if_current(&self, request: u64, session: Session) -> bool {
+        let mut waiting = lock(&self.waiting);
+        let current = self.load_requests.load(Ordering::Acquire) == request;
+        if current {
+            *waiting = Some(session);
+        }
+        current
     }
 
     /// The model in use now.
     pub fn model(&self) -> Arc<ModelInfo> {
         lock(&self.model).clone()
-    }
-
-    /// Queues `session` to replace the running model before the next inference (a model
-    /// offered earlier and not switched in yet is replaced).
-    pub fn offer(&self, session: Session) {
-        *lock(&self.waiting) = Some(session);
     }
 
     /// True while an offered model waits to be switched in.
@@ -192,7 +210,7 @@ impl Engine {
         let (content, canvas) = network_size(&session.contract, frame, inference_size);
         if content != (input.width, input.height) {
             let mut fitted = Planes::default();
-            Resampler::cached(rescale, (input.width, input.height), content).resample_planes(input, &mut fitted);
+            to_network_input(rescale, input, content, &mut fitted);
             *input = fitted;
         }
         let inference = session.run(&RgbSource::Planes(input), canvas, output)?;

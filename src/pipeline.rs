@@ -121,23 +121,18 @@ struct Buffers {
     aligned_out: Planes,
 }
 
-/// `src` scaled to `size` into `dst`, with the resampler in `slot` (rebuilt when sizes change).
-fn scale_to(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
-    Resampler::cached(slot, (src.width, src.height), size).resample_planes(src, dst);
-}
-
 fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-/// One stream's frame path: the running engine, the buffers and the history.
+/// One stream's frame path: the buffers and the history. The engine stays the element's; each
+/// frame is run on the engine passed to [`Self::process`].
 pub struct FramePipeline {
-    engine: Arc<Engine>,
     buffers: Buffers,
     temporal: TemporalFilter,
     skip: SkipMemory,
     /// `latest`: the inference thread, started on first use, and its scheduling.
-    worker: Option<InferenceWorker>,
+    worker: Option<InferenceWorker<Arc<ModelInfo>>>,
     scheduler: LatestScheduler,
     /// The model whose output was shown last ([`engine::ModelInfo::serial`]).
     shown_model: u64,
@@ -147,15 +142,15 @@ pub struct FramePipeline {
 struct Inferred {
     fate: Fate,
     /// `latest`: the worker's stylization (what the network saw and returned).
-    shared: Option<Arc<Stylization>>,
-    model_serial: u64,
+    shared: Option<Arc<Stylization<Arc<ModelInfo>>>>,
+    /// The model that made the stylization; `None`: the one shown last (a skipped frame).
+    model: Option<Arc<ModelInfo>>,
     inference_ms: Option<f64>,
 }
 
 impl FramePipeline {
-    pub fn new(engine: Arc<Engine>) -> Self {
+    pub fn new() -> Self {
         FramePipeline {
-            engine,
             buffers: Buffers::default(),
             temporal: TemporalFilter::default(),
             skip: SkipMemory::default(),
@@ -177,10 +172,15 @@ impl FramePipeline {
 
     /// Takes one frame through the path and writes the result into `frame.output`. A frame
     /// with [`Fate::PassedThrough`] has had nothing written: the caller copies the input.
-    pub fn process(&mut self, frame: Frame, s: &FrameSettings) -> Result<FrameReport, FrameError> {
+    pub fn process(
+        &mut self,
+        engine: &Arc<Engine>,
+        frame: Frame,
+        s: &FrameSettings,
+    ) -> Result<FrameReport, FrameError> {
         let Frame { input, output, output_stride, arrived, period } = frame;
         let (width, height) = (input.width, input.height);
-        self.engine.note_frame_size((width as u32, height as u32));
+        engine.note_frame_size((width as u32, height as u32));
         // `latest`, with frames taking longer here than their periods (the frame path alone is
         // slower than the camera while inference shares the cores): repeat the last stylized
         // image over this frame, the cheapest output there is, until the overrun is paid back.
@@ -194,9 +194,9 @@ impl FramePipeline {
         // Outside `latest` the model switches here, between two frames; under `latest` the
         // inference thread switches before its next run.
         let frame_size = (width as u32, height as u32);
-        let mut model = self.engine.model();
+        let mut model = engine.model();
         if !s.latest
-            && let Some(switched) = self.engine.switch_if_offered()
+            && let Some(switched) = engine.switch_if_offered()
         {
             model = switched;
         }
@@ -211,19 +211,19 @@ impl FramePipeline {
             frame_io::unpack_frame(input.data, input.stride, input.layout, width, height, &mut b.frame);
         }
         if reduced {
-            scale_to(&mut b.down, &b.frame, &mut b.network_in, content);
+            engine::to_network_input(&mut b.down, &b.frame, content, &mut b.network_in);
         }
         let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
         // Never skip across a model switch: the new model's output must replace the old one's.
         let unchanged = s.skip_threshold > 0.0
-            && !self.engine.switch_waiting()
+            && !engine.switch_waiting()
             && model.serial == self.shown_model
             && self.skip.unchanged(low_in, s.skip_threshold);
         let failed = |message: String| FrameError::Inference { frame: (width, height), canvas, message };
 
         let inferred = if s.latest {
             let waited = Self::infer_latest(
-                &self.engine,
+                engine,
                 (&mut self.worker, &mut self.scheduler),
                 &mut self.skip,
                 low_in,
@@ -238,7 +238,7 @@ impl FramePipeline {
             }
         } else if unchanged {
             b.network_out.clone_from(self.skip.output());
-            Inferred { fate: Fate::Skipped, shared: None, model_serial: self.shown_model, inference_ms: None }
+            Inferred { fate: Fate::Skipped, shared: None, model: None, inference_ms: None }
         } else {
             let source = if reduced || history {
                 RgbSource::Planes(low_in)
@@ -246,22 +246,22 @@ impl FramePipeline {
                 // At the frame's own size the tensor is packed straight from the frame.
                 RgbSource::Frame(input)
             };
-            let ran = self.engine.run(&source, canvas, &mut b.network_out).map_err(failed)?;
+            let ran = engine.run(&source, canvas, &mut b.network_out).map_err(failed)?;
             if s.skip_threshold > 0.0 {
                 self.skip.remember(low_in, &b.network_out);
             }
             let inference_ms = Some(ran.inference.as_secs_f64() * 1000.0);
-            Inferred { fate: Fate::Stylized, shared: None, model_serial: ran.model.serial, inference_ms }
+            Inferred { fate: Fate::Stylized, shared: None, model: Some(ran.model), inference_ms }
         };
         let stylized_at = Instant::now();
-        let model_changed = inferred.model_serial != self.shown_model;
-        if model_changed {
-            self.shown_model = inferred.model_serial;
+        let mut report = FrameReport::new(inferred.fate, canvas);
+        if let Some(made_by) = inferred.model.as_ref().filter(|m| m.serial != self.shown_model) {
+            self.shown_model = made_by.serial;
             // The new model's output must not be skipped in favour of the old one's.
             self.skip.forget();
+            report.model_changed = Some(made_by.clone());
         }
 
-        let mut report = FrameReport::new(inferred.fate, canvas);
         report.inference_ms = inferred.inference_ms;
         let (stylized, upsample_ms) = Self::upsample(b, &inferred, reduced, s.guided, (width, height));
         report.upsample_ms = upsample_ms;
@@ -276,7 +276,6 @@ impl FramePipeline {
         if s.latest {
             self.scheduler.finished(inferred.fate, stylized_at.elapsed(), arrived.elapsed(), period);
         }
-        report.model_changed = model_changed.then(|| self.engine.model());
         Ok(report)
     }
 
@@ -285,7 +284,7 @@ impl FramePipeline {
     #[allow(clippy::too_many_arguments)]
     fn infer_latest(
         engine: &Arc<Engine>,
-        (worker, scheduler): (&mut Option<InferenceWorker>, &mut LatestScheduler),
+        (worker, scheduler): (&mut Option<InferenceWorker<Arc<ModelInfo>>>, &mut LatestScheduler),
         skip: &mut SkipMemory,
         low_in: &Planes,
         unchanged: bool,
@@ -314,7 +313,7 @@ impl FramePipeline {
         let inference_ms = scheduler.got_stylization(stylization.id, stylization.inference_ms);
         Ok(Some(Inferred {
             fate: LatestScheduler::fate(submitted, stylization.id),
-            model_serial: stylization.model_serial,
+            model: Some(stylization.model.clone()),
             shared: Some(stylization),
             inference_ms,
         }))
@@ -352,7 +351,7 @@ impl FramePipeline {
             } else {
                 // Bilinear by choice, or a model whose output size differs from its input's (no
                 // pixel-aligned low-resolution guide).
-                scale_to(&mut b.up, pair_out, &mut b.upscaled, (width, height));
+                Resampler::scale_cached(&mut b.up, pair_out, &mut b.upscaled, (width, height));
             }
         } else if inferred.shared.is_some() {
             b.upscaled.clone_from(pair_out);
@@ -363,6 +362,12 @@ impl FramePipeline {
     }
 }
 
+impl Default for FramePipeline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Where the frame-sized stylized image is.
 enum Upsampled {
     NetworkOut,
@@ -370,11 +375,11 @@ enum Upsampled {
 }
 
 /// Starts the `latest` policy's inference thread on `engine`.
-fn spawn_worker(engine: &Arc<Engine>) -> std::io::Result<InferenceWorker> {
+fn spawn_worker(engine: &Arc<Engine>) -> std::io::Result<InferenceWorker<Arc<ModelInfo>>> {
     let engine = engine.clone();
     let mut rescale = None;
     InferenceWorker::spawn(Box::new(move |job: &mut Job, output: &mut Planes| {
         let ran = engine.switch_and_run(&mut job.input, job.frame_size, job.inference_size, &mut rescale, output)?;
-        Ok((ran.inference.as_secs_f64() * 1000.0, ran.model.serial))
+        Ok((ran.inference.as_secs_f64() * 1000.0, ran.model))
     }))
 }

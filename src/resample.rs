@@ -116,6 +116,11 @@ impl Resampler {
         slot.as_mut().expect("set above")
     }
 
+    /// `src` scaled to `size` into `dst`, with the resampler in `slot` (see [`Self::cached`]).
+    pub fn scale_cached(slot: &mut Option<Resampler>, src: &Planes, dst: &mut Planes, size: (usize, usize)) {
+        Resampler::cached(slot, (src.width, src.height), size).resample_planes(src, dst);
+    }
+
     pub fn new(in_size: (usize, usize), out_size: (usize, usize)) -> Self {
         assert!(in_size.0 > 0 && in_size.1 > 0 && out_size.0 > 0 && out_size.1 > 0);
         Resampler {

@@ -25,50 +25,50 @@ pub struct Job {
     pub inference_size: i32,
 }
 
-/// A finished stylization: what the network saw and what it returned (both at network size).
+/// A finished stylization: what the network saw and what it returned (both at network size),
+/// and `M`, the model that made it (the element's [`crate::engine::ModelInfo`]).
 #[derive(Debug)]
-pub struct Stylization {
+pub struct Stylization<M> {
     pub id: u64,
     pub input: Planes,
     pub output: Planes,
     pub inference_ms: f64,
-    /// Which model made it ([`crate::engine::ModelInfo::serial`]).
-    pub model_serial: u64,
+    pub model: M,
 }
 
-/// Runs one job into the output planes and returns (inference ms, model serial). It may
+/// Runs one job into the output planes and returns (inference ms, the model that ran). It may
 /// replace `job.input` by what the network really saw (rescaled for a new model).
-pub type Runner = Box<dyn FnMut(&mut Job, &mut Planes) -> Result<(f64, u64), String> + Send>;
+pub type Runner<M> = Box<dyn FnMut(&mut Job, &mut Planes) -> Result<(f64, M), String> + Send>;
 
-#[derive(Default)]
-struct Slot {
+struct Slot<M> {
     /// The newest job not started yet; a newer submission replaces it.
     queued: Option<Job>,
     running: bool,
-    latest: Option<Arc<Stylization>>,
+    latest: Option<Arc<Stylization<M>>>,
     error: Option<String>,
     quit: bool,
 }
 
-struct Shared {
-    slot: Mutex<Slot>,
+struct Shared<M> {
+    slot: Mutex<Slot<M>>,
     changed: Condvar,
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Slot> {
+impl<M> Shared<M> {
+    fn lock(&self) -> MutexGuard<'_, Slot<M>> {
         lock(&self.slot)
     }
 }
 
-pub struct InferenceWorker {
-    shared: Arc<Shared>,
+pub struct InferenceWorker<M> {
+    shared: Arc<Shared<M>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl InferenceWorker {
-    pub fn spawn(mut runner: Runner) -> std::io::Result<Self> {
-        let shared = Arc::new(Shared { slot: Mutex::new(Slot::default()), changed: Condvar::new() });
+impl<M: Send + Sync + 'static> InferenceWorker<M> {
+    pub fn spawn(mut runner: Runner<M>) -> std::io::Result<Self> {
+        let slot = Slot { queued: None, running: false, latest: None, error: None, quit: false };
+        let shared = Arc::new(Shared { slot: Mutex::new(slot), changed: Condvar::new() });
         let worker_shared = shared.clone();
         let thread = std::thread::Builder::new().name("animestyle-inference".into()).spawn(move || {
             let shared = worker_shared;
@@ -94,14 +94,9 @@ impl InferenceWorker {
                 let mut slot = shared.lock();
                 slot.running = false;
                 match result {
-                    Ok((inference_ms, model_serial)) => {
-                        slot.latest = Some(Arc::new(Stylization {
-                            id: job.id,
-                            input: job.input,
-                            output,
-                            inference_ms,
-                            model_serial,
-                        }))
+                    Ok((inference_ms, model)) => {
+                        slot.latest =
+                            Some(Arc::new(Stylization { id: job.id, input: job.input, output, inference_ms, model }))
                     }
                     Err(e) => slot.error = Some(e),
                 }
@@ -123,7 +118,7 @@ impl InferenceWorker {
     /// Waits until the worker is idle (the last job submitted is finished) or `deadline`
     /// passes (`None`: no limit), then returns the newest stylization there is, or the error
     /// a run returned.
-    pub fn wait(&self, deadline: Option<Instant>) -> Result<Option<Arc<Stylization>>, String> {
+    pub fn wait(&self, deadline: Option<Instant>) -> Result<Option<Arc<Stylization<M>>>, String> {
         let mut slot = self.shared.lock();
         while slot.error.is_none() && (slot.running || slot.queued.is_some()) {
             slot = match deadline {
@@ -150,7 +145,7 @@ impl InferenceWorker {
     }
 }
 
-impl Drop for InferenceWorker {
+impl<M> Drop for InferenceWorker<M> {
     fn drop(&mut self) {
         self.shared.lock().quit = true;
         self.shared.changed.notify_all();
@@ -167,7 +162,7 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    impl InferenceWorker {
+    impl<M: Send + Sync + 'static> InferenceWorker<M> {
         /// True while a job is queued or running.
         fn busy(&self) -> bool {
             let slot = self.shared.lock();
@@ -180,7 +175,7 @@ mod tests {
     }
 
     /// A worker whose runs block until the test releases them, reporting each job id it starts.
-    fn gated() -> (InferenceWorker, mpsc::Receiver<u64>, mpsc::Sender<()>) {
+    fn gated() -> (InferenceWorker<u64>, mpsc::Receiver<u64>, mpsc::Sender<()>) {
         let (started_tx, started_rx) = mpsc::channel();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         let release_rx = Mutex::new(release_rx);
@@ -207,7 +202,7 @@ mod tests {
         assert_eq!(started.recv().unwrap(), 3);
         release.send(()).unwrap();
         let done = worker.wait(None).unwrap().unwrap();
-        assert_eq!((done.id, done.output.data[0], done.model_serial), (3, 30.0, 7));
+        assert_eq!((done.id, done.output.data[0], done.model), (3, 30.0, 7));
         assert!(!worker.busy());
     }
 
@@ -241,7 +236,7 @@ mod tests {
 
     #[test]
     fn errors_and_panics_reach_the_caller() {
-        let worker = InferenceWorker::spawn(Box::new(|job: &mut Job, _: &mut Planes| match job.id {
+        let worker = InferenceWorker::<u64>::spawn(Box::new(|job: &mut Job, _: &mut Planes| match job.id {
             1 => Err("model failed".into()),
             _ => panic!("runner bug"),
         }))

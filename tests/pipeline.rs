@@ -29,8 +29,18 @@ fn engine(model: &[u8]) -> Arc<Engine> {
     Engine::new(Session::load(&source, &SessionSettings::default()).expect("fixture model loads"))
 }
 
-fn pipeline(model: &[u8]) -> FramePipeline {
-    FramePipeline::new(engine(model))
+/// One stream: the engine (the element's) and the frame path run on it.
+struct Stream {
+    engine: Arc<Engine>,
+    pipeline: FramePipeline,
+}
+
+fn on(engine: &Arc<Engine>) -> Stream {
+    Stream { engine: engine.clone(), pipeline: FramePipeline::new() }
+}
+
+fn pipeline(model: &[u8]) -> Stream {
+    on(&engine(model))
 }
 
 /// Asks `engine` to load `source` in the background and waits for the outcome.
@@ -67,14 +77,14 @@ fn frame(shift: u8) -> Vec<u8> {
     f
 }
 
-fn run(p: &mut FramePipeline, input: &[u8], layout: PackedLayout, s: &FrameSettings) -> (FrameReport, Vec<u8>) {
+fn run(p: &mut Stream, input: &[u8], layout: PackedLayout, s: &FrameSettings) -> (FrameReport, Vec<u8>) {
     let mut out = vec![0u8; STRIDE * H];
     let report = try_run(p, input, layout, s, &mut out).expect("frame processed");
     (report, out)
 }
 
 fn try_run(
-    p: &mut FramePipeline,
+    p: &mut Stream,
     input: &[u8],
     layout: PackedLayout,
     s: &FrameSettings,
@@ -83,7 +93,7 @@ fn try_run(
     let input = PackedFrame { data: input, stride: STRIDE, layout, width: W, height: H };
     let frame =
         Frame { input, output: out, output_stride: STRIDE, arrived: Instant::now(), period: Duration::from_millis(33) };
-    p.process(frame, s)
+    p.pipeline.process(&p.engine, frame, s)
 }
 
 fn pixel(buf: &[u8], x: usize, y: usize) -> [u8; 4] {
@@ -124,7 +134,7 @@ fn an_unchanged_frame_skips_the_network_and_a_reset_forgets_it() {
     assert_eq!(out1, out2, "the remembered stylization is written again");
     let (changed, _) = run(&mut p, &frame(12), RGBX, &settings());
     assert_eq!(changed.fate, Fate::Stylized, "4 levels of change run the network");
-    p.reset_history();
+    p.pipeline.reset_history();
     let (after_reset, _) = run(&mut p, &frame(12), RGBX, &settings());
     assert_eq!(after_reset.fate, Fate::Stylized, "a seek forgets what the network saw");
     let no_skip = FrameSettings { skip_threshold: 0.0, ..settings() };
@@ -145,7 +155,7 @@ fn a_smaller_network_size_is_scaled_back_to_the_frame() {
                 assert!(close([o[0], o[1], o[2]], GREEN), "guided={guided} {x},{y}: {o:?}");
             }
         }
-        p.reset_history();
+        p.pipeline.reset_history();
     }
 }
 
@@ -200,7 +210,7 @@ fn a_model_failing_on_a_frame_is_an_error_naming_the_sizes() {
 #[test]
 fn a_model_loaded_in_the_background_takes_over_at_the_next_frame() {
     let engine = engine(&PermuteInvert::default().model());
-    let mut p = FramePipeline::new(engine.clone());
+    let mut p = on(&engine);
     let (first, _) = run(&mut p, &frame(0), RGBX, &settings());
     assert!(first.model_changed.is_none());
     let dir = tempfile::tempdir().unwrap();
@@ -220,7 +230,7 @@ fn a_model_loaded_in_the_background_takes_over_at_the_next_frame() {
 #[test]
 fn a_model_that_cannot_be_loaded_leaves_the_running_one() {
     let engine = engine(&fixtures::flat_colour(GREEN, 0));
-    let mut p = FramePipeline::new(engine.clone());
+    let mut p = on(&engine);
     run(&mut p, &frame(0), RGBX, &settings());
     let outcome = load(&engine, ModelSource::File("/nonexistent/model.onnx".into()));
     let LoadOutcome::Failed(why) = outcome else { panic!("{outcome:?}") };

@@ -245,8 +245,8 @@ struct State {
 }
 
 impl State {
-    fn new(engine: Arc<Engine>) -> Self {
-        State { pipeline: FramePipeline::new(engine), policy: None }
+    fn new() -> Self {
+        State { pipeline: FramePipeline::new(), policy: None }
     }
 }
 
@@ -477,7 +477,8 @@ pub struct AnimeStyle {
     reported_latency_ns: AtomicU64,
     /// Set when the real-time policy changed: the next measurement is reported even if lower.
     remeasure_latency: AtomicBool,
-    /// The running engine, also reachable while a frame holds `state` (for hot-swapping).
+    /// The running engine, held here only: each frame runs on it, and a model set while a frame
+    /// holds `state` is handed to it for hot-swapping.
     engine: Mutex<Option<Arc<Engine>>>,
     /// The `model` value of the model running or about to run (what a failed switch returns to).
     accepted_model: Mutex<String>,
@@ -902,8 +903,8 @@ impl BaseTransformImpl for AnimeStyle {
         }
         let engine = Engine::new(session);
         *lock(&self.accepted_model) = settings.model.clone();
-        *lock(&self.engine) = Some(engine.clone());
-        *lock(&self.state) = Some(State::new(engine));
+        *lock(&self.engine) = Some(engine);
+        *lock(&self.state) = Some(State::new());
         Ok(())
     }
 
@@ -991,11 +992,12 @@ impl VideoFilterImpl for AnimeStyle {
             lock(&self.stats).record_frame(elapsed_ms(started), None, None);
             return Ok(gst::FlowSuccess::Ok);
         }
+        let engine = lock(&self.engine).clone();
         let mut state_guard = lock(&self.state);
-        let state = state_guard.as_mut().ok_or_else(|| {
+        let (Some(engine), Some(state)) = (engine, state_guard.as_mut()) else {
             gst::element_imp_error!(self, gst::CoreError::Negotiation, ("Frame received before the element started"));
-            gst::FlowError::NotNegotiated
-        })?;
+            return Err(gst::FlowError::NotNegotiated);
+        };
         settings.latest = self.resolve_policy(state, policy_setting) == RealtimePolicy::Latest;
         let (width, height) = (inframe.width(), inframe.height());
         let frame = Frame {
@@ -1011,7 +1013,7 @@ impl VideoFilterImpl for AnimeStyle {
             arrived: started,
             period: frame_period(inframe),
         };
-        let report = state.pipeline.process(frame, &settings).map_err(|e| self.frame_failed(&e))?;
+        let report = state.pipeline.process(&engine, frame, &settings).map_err(|e| self.frame_failed(&e))?;
         drop(state_guard);
         if report.fate == Fate::PassedThrough {
             gst::warning!(CAT, imp = self, "no stylization available yet: frame passed through");
