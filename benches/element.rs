@@ -8,9 +8,13 @@
 //! 2. Per-frame time in a harness, overhead vs inference, for the embedded and a reference model.
 //! 3. The pre/post stages alone, guided vs bilinear upsampling.
 //!
+//! Between 1 and 2, camera formats: YUY2 and NV12 through the element natively, against the
+//! `videoconvert` sandwich and the RGBx element alone, with the element's time split by stage.
+//!
 //! ```text
 //! make bench            # = cargo bench --bench element (release)
 //! cargo bench --bench element -- --frames 60 --model path.onnx --inference-size 384
+//! cargo bench --bench element -- --only formats    # one section: pipelines, formats, harness, stages
 //! ```
 //!
 //! The machine may be shared and noisy, so read the ratios measured in the same run rather than
@@ -24,6 +28,8 @@ const FOOTAGE: &str = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 const SIZES: [(u32, u32); 3] = [(640, 360), (1280, 720), (1920, 1080)];
 
 struct Options {
+    /// Run only the section whose name starts with this (`pipelines`, `formats`, `harness`, `stages`).
+    only: String,
     frames: usize,
     model: String,
     inference_size: Option<i32>,
@@ -31,10 +37,11 @@ struct Options {
 }
 
 fn parse_options() -> Options {
-    let mut o = Options { frames: 40, model: String::new(), inference_size: None, threads: 0 };
+    let mut o = Options { only: String::new(), frames: 40, model: String::new(), inference_size: None, threads: 0 };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--only" => o.only = args.next().expect("--only SECTION"),
             "--frames" => o.frames = args.next().and_then(|v| v.parse().ok()).expect("--frames N"),
             "--model" => o.model = args.next().expect("--model PATH"),
             "--inference-size" => o.inference_size = args.next().and_then(|v| v.parse().ok()),
@@ -177,6 +184,107 @@ fn pipelines(o: &Options) {
     }
 }
 
+/// `n` distinct frames of `format` at `w × h` (a scrolling test pattern), rendered up front so
+/// that what is timed is the element and its neighbours, not a source (a camera's frames cost
+/// the CPU nothing).
+fn rendered_frames(format: &str, (w, h): (u32, u32), n: usize) -> (gst::Caps, Vec<gst::Buffer>) {
+    let description = format!(
+        "videotestsrc num-buffers={n} pattern=smpte horizontal-speed=8 ! \
+         video/x-raw,format={format},width={w},height={h},framerate=30/1 ! appsink name=sink sync=false"
+    );
+    let pipeline = gst::parse::launch(&description).unwrap().downcast::<gst::Pipeline>().unwrap();
+    let sink = pipeline.by_name("sink").unwrap().downcast::<gst_app::AppSink>().unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut frames = Vec::new();
+    let mut caps = None;
+    while let Ok(sample) = sink.pull_sample() {
+        caps = sample.caps().map(|c| c.to_owned());
+        frames.push(sample.buffer_owned().unwrap());
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    (caps.expect("frames rendered"), frames)
+}
+
+/// Pushes `count` frames (cycling through `frames`, timestamped at 30 fps) through `chain`
+/// (between an appsrc and a fakesink, with an `animestyle name=style`): wall fps and the stats.
+fn push_through(chain: &str, caps: &gst::Caps, frames: &[gst::Buffer], count: usize) -> (f64, gst::Structure) {
+    let description = format!("appsrc name=src format=time ! {chain} ! fakesink sync=false");
+    let pipeline = gst::parse::launch(&description).unwrap().downcast::<gst::Pipeline>().unwrap();
+    let src = pipeline.by_name("src").unwrap().downcast::<gst_app::AppSrc>().unwrap();
+    src.set_caps(Some(caps));
+    src.set_max_bytes(4 * frames[0].size() as u64);
+    let style = pipeline.by_name("style").unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let started = Instant::now();
+    for i in 0..count {
+        let mut buffer = frames[i % frames.len()].copy();
+        let b = buffer.get_mut().unwrap();
+        b.set_pts(gst::ClockTime::from_nseconds(i as u64 * 33_333_333));
+        b.set_duration(gst::ClockTime::from_nseconds(33_333_333));
+        src.push_buffer(buffer).unwrap();
+    }
+    src.end_of_stream().unwrap();
+    for msg in pipeline.bus().unwrap().iter_timed(gst::ClockTime::NONE) {
+        match msg.view() {
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => panic!("{description}: {} ({:?})", e.error(), e.debug()),
+            _ => {}
+        }
+    }
+    let fps = count as f64 / started.elapsed().as_secs_f64();
+    let stats = style.property::<gst::Structure>("stats");
+    pipeline.set_state(gst::State::Null).unwrap();
+    (fps, stats)
+}
+
+/// Part 1b: camera formats. YUY2 and NV12 straight through the element, the `videoconvert`
+/// sandwich users needed before, and the RGBx element alone; default properties
+/// (every-frame, so each frame's own time is measured); the element's time split by stage.
+fn camera_formats(o: &Options) {
+    println!(
+        "| frame | path | pipeline fps | element ms | inference | prepare | upsampling | smoothing | write | \
+         element's own work / inference |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let style = "animestyle name=style realtime-policy=every-frame";
+    for (w, h) in SIZES {
+        let paths = [
+            ("RGBx, element alone", "RGBx", style.to_string()),
+            ("YUY2 → YUY2", "YUY2", style.to_string()),
+            (
+                "YUY2, videoconvert sandwich",
+                "YUY2",
+                format!("videoconvert ! video/x-raw,format=RGBx ! {style} ! videoconvert ! video/x-raw,format=YUY2"),
+            ),
+            ("NV12 → NV12", "NV12", style.to_string()),
+            (
+                "NV12, videoconvert sandwich",
+                "NV12",
+                format!("videoconvert ! video/x-raw,format=RGBx ! {style} ! videoconvert ! video/x-raw,format=NV12"),
+            ),
+        ];
+        for (name, format, chain) in paths {
+            let (caps, frames) = rendered_frames(format, (w, h), 8);
+            // Warm-up (ONNX Runtime's first runs allocate), then the measured run.
+            push_through(&chain, &caps, &frames, 4);
+            let (fps, stats) = push_through(&chain, &caps, &frames, o.frames);
+            let get = |f: &str| stats.get::<f64>(f).unwrap_or(0.0);
+            let total = get("processing-mean-ms");
+            let inference = get("inference-mean-ms");
+            let pct = |f: &str| 100.0 * get(f) / total;
+            println!(
+                "| {w}x{h} | {name} | {fps:.1} | {total:.1} | {:.0}% | {:.0}% | {:.0}% | {:.0}% | {:.0}% | {:.0}% |",
+                100.0 * inference / total,
+                pct("prepare-mean-ms"),
+                pct("upsampling-mean-ms"),
+                pct("smoothing-mean-ms"),
+                pct("write-mean-ms"),
+                100.0 * (total - inference) / inference,
+            );
+        }
+    }
+}
+
 /// Mean ms of `f` over `n` calls.
 fn time_ms(n: usize, mut f: impl FnMut()) -> f64 {
     f();
@@ -262,43 +370,56 @@ fn main() {
     } else {
         vec![(o.model.clone(), o.model.clone())]
     };
-    println!("Pipelines, default properties (element time split from its stats):");
-    println!();
-    pipelines(&o);
-    println!();
-    println!(
-        "Harness, one element, temporal smoothing and skipping off (overhead = the element's time per frame minus \
-         ONNX Runtime's):"
-    );
-    println!();
-    println!("| model | frame | inference ms | element overhead ms | overhead % of inference | fps (harness) |");
-    println!("|---|---|---|---|---|---|");
-    for (name, path) in &models {
-        for size in [(640, 360), (1280, 720)] {
-            let r = measure(&o, path, size);
-            let overhead = r.processing_ms - r.inference_ms;
-            println!(
-                "| {name} | {}x{} | {:.1} | {:.2} | {:.1}% | {:.1} |",
-                size.0,
-                size.1,
-                r.inference_ms,
-                overhead,
-                100.0 * overhead / r.inference_ms,
-                1000.0 / r.frame_ms
-            );
-        }
+    let run = |section: &str| o.only.is_empty() || section.starts_with(o.only.as_str());
+    if run("pipelines") {
+        println!("Pipelines, default properties (element time split from its stats):");
+        println!();
+        pipelines(&o);
+        println!();
     }
-    println!();
-    println!("Pre/post stages alone (ms):");
-    println!();
-    println!(
-        "| frame | network input | unpack | downscale | pack tensor | unpack tensor | bilinear up | guided up | \
-         blend+write | total (guided) |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for size in [(640, 360), (1280, 720), (1920, 1080)] {
-        for inference_size in [0, 384] {
-            stage_breakdown(size, inference_size);
+    if run("formats") {
+        println!("Camera formats, default properties, frames rendered up front and pushed from an appsrc:");
+        println!();
+        camera_formats(&o);
+        println!();
+    }
+    if run("harness") {
+        println!(
+            "Harness, one element, temporal smoothing and skipping off (overhead = the element's time per frame \
+             minus ONNX Runtime's):"
+        );
+        println!();
+        println!("| model | frame | inference ms | element overhead ms | overhead % of inference | fps (harness) |");
+        println!("|---|---|---|---|---|---|");
+        for (name, path) in &models {
+            for size in [(640, 360), (1280, 720)] {
+                let r = measure(&o, path, size);
+                let overhead = r.processing_ms - r.inference_ms;
+                println!(
+                    "| {name} | {}x{} | {:.1} | {:.2} | {:.1}% | {:.1} |",
+                    size.0,
+                    size.1,
+                    r.inference_ms,
+                    overhead,
+                    100.0 * overhead / r.inference_ms,
+                    1000.0 / r.frame_ms
+                );
+            }
+        }
+        println!();
+    }
+    if run("stages") {
+        println!("Pre/post stages alone (ms):");
+        println!();
+        println!(
+            "| frame | network input | unpack | downscale | pack tensor | unpack tensor | bilinear up | guided up | \
+             blend+write | total (guided) |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for size in [(640, 360), (1280, 720), (1920, 1080)] {
+            for inference_size in [0, 384] {
+                stage_breakdown(size, inference_size);
+            }
         }
     }
 }

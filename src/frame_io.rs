@@ -74,6 +74,20 @@ pub fn unpack_frame(src: &[u8], stride: usize, layout: PackedLayout, width: usiz
         });
 }
 
+/// Copies `src` into `dst` row by row (`src_stride` and `dst_stride` bytes apart), each row
+/// as far as both strides reach: a plane copied whole, padding included, when the strides agree.
+pub fn copy_rows(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usize) {
+    if src_stride == dst_stride {
+        let n = src.len().min(dst.len());
+        dst[..n].copy_from_slice(&src[..n]);
+        return;
+    }
+    for (s, d) in src.chunks(src_stride).zip(dst.chunks_mut(dst_stride)) {
+        let n = s.len().min(d.len());
+        d[..n].copy_from_slice(&s[..n]);
+    }
+}
+
 /// A packed 8-bit frame, read in place.
 #[derive(Debug, Clone, Copy)]
 pub struct PackedFrame<'a> {

@@ -26,6 +26,7 @@ pub mod stats;
 pub mod temporal;
 pub mod tensor_io;
 pub mod worker;
+pub mod yuv;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     animestyle::register(plugin)

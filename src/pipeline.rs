@@ -21,14 +21,16 @@ use std::time::{Duration, Instant};
 
 use crate::engine::{self, Engine, ModelInfo};
 use crate::frame_io::{self, PackedFrame, Planes};
-use crate::guided::GuidedUpsampler;
+use crate::guided::{GreyGuidedUpsampler, GuidedUpsampler};
 use crate::motion;
 use crate::resample::Resampler;
 use crate::scheduler::{Fate, LatestScheduler};
 use crate::skip::SkipMemory;
+use crate::stats::StageTimes;
 use crate::temporal::{Outcome, TemporalFilter, TemporalSettings};
 use crate::tensor_io::RgbSource;
 use crate::worker::{InferenceWorker, Job, Stylization};
+use crate::yuv::{self, Plane, YuvFrame, YuvFrameMut, YuvPlanes, unpack_yuv};
 
 /// The settings one frame is processed with (a snapshot of the element's properties).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,12 +50,33 @@ pub struct FrameSettings {
     pub latest: bool,
 }
 
-/// One frame to process: the input frame, where the output goes (same size and layout), when
-/// the frame arrived and how long it may take.
+/// A frame coming in, read in place: packed RGB, or YUV in its own planes.
+#[derive(Debug, Clone, Copy)]
+pub enum FrameIn<'a> {
+    Packed(PackedFrame<'a>),
+    Yuv(YuvFrame<'a>),
+}
+
+impl FrameIn<'_> {
+    pub fn size(&self) -> (usize, usize) {
+        match self {
+            FrameIn::Packed(f) => (f.width, f.height),
+            FrameIn::Yuv(f) => (f.width, f.height),
+        }
+    }
+}
+
+/// Where the output frame goes: the same format and size as the input.
+pub enum FrameOut<'a> {
+    Packed { data: &'a mut [u8], stride: usize },
+    Yuv(YuvFrameMut<'a>),
+}
+
+/// One frame to process: the input frame, where the output goes, when the frame arrived and
+/// how long it may take.
 pub struct Frame<'a> {
-    pub input: PackedFrame<'a>,
-    pub output: &'a mut [u8],
-    pub output_stride: usize,
+    pub input: FrameIn<'a>,
+    pub output: FrameOut<'a>,
     pub arrived: Instant,
     pub period: Duration,
 }
@@ -66,6 +89,8 @@ pub struct FrameReport {
     pub inference_ms: Option<f64>,
     /// Time to scale the result back to the frame size, when it was scaled.
     pub upsample_ms: Option<f64>,
+    /// The other stages' times, for a frame that went through the whole path.
+    pub stages: Option<StageTimes>,
     /// The network's input size (content padded to the model's multiple).
     pub canvas: (usize, usize),
     /// The model shown from this frame on, when it differs from the previous frame's.
@@ -76,7 +101,15 @@ pub struct FrameReport {
 
 impl FrameReport {
     fn new(fate: Fate, canvas: (usize, usize)) -> Self {
-        FrameReport { fate, inference_ms: None, upsample_ms: None, canvas, model_changed: None, scene_cut: false }
+        FrameReport {
+            fate,
+            inference_ms: None,
+            upsample_ms: None,
+            stages: None,
+            canvas,
+            model_changed: None,
+            scene_cut: false,
+        }
     }
 }
 
@@ -109,9 +142,12 @@ impl std::fmt::Display for FrameError {
 /// Scratch images reused from frame to frame, and resamplers for the current sizes.
 #[derive(Default)]
 struct Buffers {
+    /// A packed frame's colour, when needed as planes.
     frame: Planes,
+    /// What the network sees (RGB at network size).
     network_in: Planes,
     network_out: Planes,
+    /// A packed frame's stylized image at frame size.
     upscaled: Planes,
     down: Option<Resampler>,
     up: Option<Resampler>,
@@ -119,6 +155,125 @@ struct Buffers {
     /// `latest`: a reused stylization moved onto the current frame ([`motion::align`]).
     aligned_in: Planes,
     aligned_out: Planes,
+    yuv: YuvBuffers,
+}
+
+/// The YUV path's images: the frame's own planes at their sizes, and Y, U, V at network size.
+#[derive(Default)]
+struct YuvBuffers {
+    /// The frame's planes.
+    frame: YuvPlanes,
+    /// The frame's Y, U, V at network size (the guide for upsampling).
+    network_in: Planes,
+    /// The stylization's input (when it is not this frame's) and output as Y, U, V.
+    pair_in: Planes,
+    pair_out: Planes,
+    /// Chroma upsampling: the guide (Y, U, V at chroma size) and its output.
+    chroma_guide: Planes,
+    chroma_out: Planes,
+    /// The stylized image in the frame's planes.
+    stylized: YuvPlanes,
+    down_chroma: Option<Resampler>,
+    luma_to_chroma: Option<Resampler>,
+    up_chroma: Option<Resampler>,
+    grey: GreyGuidedUpsampler,
+    guided_chroma: GuidedUpsampler,
+}
+
+/// `src` (`from`-sized) scaled to `to` into `dst`, with the resampler in `slot`; a copy when
+/// the sizes agree.
+fn scale_plane(slot: &mut Option<Resampler>, src: &[f32], from: (usize, usize), dst: &mut Plane, to: (usize, usize)) {
+    dst.resize(to.0, to.1);
+    if from == to {
+        dst.data.copy_from_slice(src);
+    } else {
+        Resampler::cached(slot, from, to).resample_plane(src, &mut dst.data);
+    }
+}
+
+impl YuvBuffers {
+    /// The frame's planes scaled to the network's `content` size, then converted to RGB there
+    /// (never at the frame's size) into `network_in`.
+    fn to_network(
+        &mut self,
+        frame: &YuvFrame,
+        content: (usize, usize),
+        down: &mut Option<Resampler>,
+        network_in: &mut Planes,
+    ) {
+        unpack_yuv(frame, &mut self.frame);
+        self.network_in.resize(content.0, content.1);
+        for (c, plane) in self.frame.planes().into_iter().enumerate() {
+            let slot = if c == 0 { &mut *down } else { &mut self.down_chroma };
+            let dst = self.network_in.plane_mut(c);
+            if plane.size() == content {
+                dst.copy_from_slice(&plane.data);
+            } else {
+                Resampler::cached(slot, plane.size(), content).resample_plane(&plane.data, dst);
+            }
+        }
+        yuv::yuv_to_rgb(&self.network_in, &frame.matrix, network_in);
+    }
+
+    /// The stylization (`pair_out`, RGB at network size; the network saw `pair_in`, or this
+    /// frame when `None`) brought to the frame's planes: luma guided by the frame's luma,
+    /// chroma by the frame's colour at chroma size (or bilinear when `guided` is off).
+    fn upsample(
+        &mut self,
+        (pair_in, pair_out): (Option<&Planes>, &Planes),
+        frame: &YuvFrame,
+        guided: bool,
+        up: &mut Option<Resampler>,
+    ) {
+        let low = (pair_out.width, pair_out.height);
+        let full = (frame.width, frame.height);
+        let chroma = frame.layout.chroma_size(full);
+        yuv::rgb_to_yuv(pair_out, &frame.matrix, &mut self.pair_out);
+        let same_size_in = pair_in.is_none_or(|p| (p.width, p.height) == low);
+        let guide = match pair_in {
+            None => &self.network_in,
+            Some(pair_in) => {
+                yuv::rgb_to_yuv(pair_in, &frame.matrix, &mut self.pair_in);
+                &self.pair_in
+            }
+        };
+        let guided = guided && same_size_in && (guide.width, guide.height) == low;
+        let out = &self.pair_out;
+        let y = &mut self.stylized.y;
+        if guided && low != full {
+            y.resize(full.0, full.1);
+            self.grey.upsample((guide.plane(0), out.plane(0)), low, &self.frame.y.data, full, &mut y.data);
+        } else {
+            scale_plane(up, out.plane(0), low, y, full);
+        }
+        if guided && low.0 < chroma.0 && low.1 <= chroma.1 {
+            // Chroma is larger than the network's output: guided by Y, U, V at chroma size.
+            let g = &mut self.chroma_guide;
+            g.resize(chroma.0, chroma.1);
+            if full == chroma {
+                g.plane_mut(0).copy_from_slice(&self.frame.y.data);
+            } else {
+                Resampler::cached(&mut self.luma_to_chroma, full, chroma)
+                    .resample_plane(&self.frame.y.data, g.plane_mut(0));
+            }
+            g.plane_mut(1).copy_from_slice(&self.frame.u.data);
+            g.plane_mut(2).copy_from_slice(&self.frame.v.data);
+            self.guided_chroma.upsample(guide, out, g, &mut self.chroma_out);
+            for (c, dst) in [(1, &mut self.stylized.u), (2, &mut self.stylized.v)] {
+                dst.resize(chroma.0, chroma.1);
+                dst.data.copy_from_slice(self.chroma_out.plane(c));
+            }
+        } else {
+            scale_plane(&mut self.up_chroma, out.plane(1), low, &mut self.stylized.u, chroma);
+            scale_plane(&mut self.up_chroma, out.plane(2), low, &mut self.stylized.v, chroma);
+        }
+    }
+
+    /// True when the stylized planes fit `frame` (for repeating them).
+    fn fits(&self, frame: &YuvFrame) -> bool {
+        let full = (frame.width, frame.height);
+        self.stylized.y.size() == full && self.stylized.u.size() == frame.layout.chroma_size(full)
+    }
 }
 
 fn elapsed_ms(since: Instant) -> f64 {
@@ -178,19 +333,24 @@ impl FramePipeline {
         frame: Frame,
         s: &FrameSettings,
     ) -> Result<FrameReport, FrameError> {
-        let Frame { input, output, output_stride, arrived, period } = frame;
-        let (width, height) = (input.width, input.height);
+        let Frame { input, mut output, arrived, period } = frame;
+        let (width, height) = input.size();
         engine.note_frame_size((width as u32, height as u32));
         // `latest`, with frames taking longer here than their periods (the frame path alone is
         // slower than the camera while inference shares the cores): repeat the last stylized
         // image over this frame, the cheapest output there is, until the overrun is paid back.
-        let upscaled = &self.buffers.upscaled;
-        if s.latest && self.scheduler.repeat_last() && (upscaled.width, upscaled.height) == (width, height) {
-            frame_io::write_output(upscaled, &input, output, output_stride, s.strength, s.split_view);
+        let b = &mut self.buffers;
+        let can_repeat = match &input {
+            FrameIn::Packed(_) => (b.upscaled.width, b.upscaled.height) == (width, height),
+            FrameIn::Yuv(f) => b.yuv.fits(f),
+        };
+        if s.latest && self.scheduler.repeat_last() && can_repeat {
+            Self::write(b, Upsampled::Upscaled, &input, &mut output, s);
             self.scheduler.repeated(arrived.elapsed(), period);
             return Ok(FrameReport::new(Fate::Repeated, (0, 0)));
         }
 
+        let prepare_started = Instant::now();
         // Outside `latest` the model switches here, between two frames; under `latest` the
         // inference thread switches before its next run.
         let frame_size = (width as u32, height as u32);
@@ -201,18 +361,28 @@ impl FramePipeline {
             model = switched;
         }
         let (content, canvas) = engine::network_size(&model.contract, frame_size, s.inference_size);
-        let reduced = content != (width, height);
         let history = s.temporal.smoothing > 0.0 || s.skip_threshold > 0.0;
 
         // The network's input as planes: needed to scale it, to compare frames, and under
-        // `latest` to hand it to the inference thread and to guide a reused stylization.
-        let b = &mut self.buffers;
-        if reduced || history || s.latest {
-            frame_io::unpack_frame(input.data, input.stride, input.layout, width, height, &mut b.frame);
-        }
-        if reduced {
-            engine::to_network_input(&mut b.down, &b.frame, content, &mut b.network_in);
-        }
+        // `latest` to hand it to the inference thread and to guide a reused stylization. A YUV
+        // frame is converted to RGB at the network's size only.
+        let reduced = match &input {
+            FrameIn::Packed(packed) => {
+                let reduced = content != (width, height);
+                if reduced || history || s.latest {
+                    frame_io::unpack_frame(packed.data, packed.stride, packed.layout, width, height, &mut b.frame);
+                }
+                if reduced {
+                    engine::to_network_input(&mut b.down, &b.frame, content, &mut b.network_in);
+                }
+                reduced
+            }
+            FrameIn::Yuv(yuv) => {
+                b.yuv.to_network(yuv, content, &mut b.down, &mut b.network_in);
+                true
+            }
+        };
+        let prepare_ms = elapsed_ms(prepare_started);
         let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
         // Never skip across a model switch: the new model's output must replace the old one's.
         let unchanged = s.skip_threshold > 0.0
@@ -240,11 +410,10 @@ impl FramePipeline {
             b.network_out.clone_from(self.skip.output());
             Inferred { fate: Fate::Skipped, shared: None, model: None, inference_ms: None }
         } else {
-            let source = if reduced || history {
-                RgbSource::Planes(low_in)
-            } else {
+            let source = match input {
                 // At the frame's own size the tensor is packed straight from the frame.
-                RgbSource::Frame(input)
+                FrameIn::Packed(packed) if !reduced && !history => RgbSource::Frame(packed),
+                _ => RgbSource::Planes(low_in),
             };
             let ran = engine.run(&source, canvas, &mut b.network_out).map_err(failed)?;
             if s.skip_threshold > 0.0 {
@@ -261,22 +430,47 @@ impl FramePipeline {
             self.skip.forget();
             report.model_changed = Some(made_by.clone());
         }
-
         report.inference_ms = inferred.inference_ms;
-        let (stylized, upsample_ms) = Self::upsample(b, &inferred, reduced, s.guided, (width, height));
+
+        let (stylized, upsample_ms) = Self::upsample(b, &inferred, reduced, s.guided, &input);
         report.upsample_ms = upsample_ms;
         // Temporal smoothing of the final image; decided on what the network saw.
+        let smoothing_started = Instant::now();
         let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
-        let stylized = match stylized {
-            Upsampled::NetworkOut => &mut b.network_out,
-            Upsampled::Upscaled => &mut b.upscaled,
+        let outcome = match stylized {
+            Upsampled::NetworkOut => self.temporal.process(low_in, &mut b.network_out, &s.temporal),
+            Upsampled::Upscaled => match input {
+                FrameIn::Packed(_) => self.temporal.process(low_in, &mut b.upscaled, &s.temporal),
+                FrameIn::Yuv(_) => self.temporal.process_yuv(low_in, &mut b.yuv.stylized, &s.temporal),
+            },
         };
-        report.scene_cut = self.temporal.process(low_in, stylized, &s.temporal) == Outcome::SceneCut;
-        frame_io::write_output(stylized, &input, output, output_stride, s.strength, s.split_view);
+        report.scene_cut = outcome == Outcome::SceneCut;
+        let smoothing_ms = elapsed_ms(smoothing_started);
+        let write_started = Instant::now();
+        Self::write(b, stylized, &input, &mut output, s);
+        report.stages = Some(StageTimes { prepare_ms, smoothing_ms, write_ms: elapsed_ms(write_started) });
         if s.latest {
             self.scheduler.finished(inferred.fate, stylized_at.elapsed(), arrived.elapsed(), period);
         }
         Ok(report)
+    }
+
+    /// The output stage: the stylized image blended over the input by `strength` into the
+    /// output frame, with the split view.
+    fn write(b: &Buffers, stylized: Upsampled, input: &FrameIn, output: &mut FrameOut, s: &FrameSettings) {
+        match (input, output) {
+            (FrameIn::Packed(packed), FrameOut::Packed { data, stride }) => {
+                let image = match stylized {
+                    Upsampled::NetworkOut => &b.network_out,
+                    Upsampled::Upscaled => &b.upscaled,
+                };
+                frame_io::write_output(image, packed, data, *stride, s.strength, s.split_view);
+            }
+            (FrameIn::Yuv(yuv), FrameOut::Yuv(out)) => {
+                yuv::write_yuv(&b.yuv.stylized, yuv, out, s.strength, s.split_view);
+            }
+            _ => unreachable!("the element maps input and output frames of one format"),
+        }
     }
 
     /// `latest`: hands the frame to the worker (unless it is `unchanged`) and waits for its
@@ -327,23 +521,37 @@ impl FramePipeline {
         inferred: &Inferred,
         reduced: bool,
         guided: bool,
-        (width, height): (usize, usize),
+        input: &FrameIn,
     ) -> (Upsampled, Option<f64>) {
         let started = Instant::now();
+        let (width, height) = input.size();
         let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
-        let (pair_in, pair_out): (&Planes, &Planes) = match &inferred.shared {
+        // What the network saw (`None`: this frame) and what it returned.
+        let (pair_in, pair_out): (Option<&Planes>, &Planes) = match &inferred.shared {
             Some(s)
                 if inferred.fate == Fate::Reused
                     && (s.input.width, s.input.height) == (low_in.width, low_in.height)
                     && (s.output.width, s.output.height) == (low_in.width, low_in.height)
                     && motion::align(&s.input, &s.output, low_in, &mut b.aligned_in, &mut b.aligned_out) =>
             {
-                (&b.aligned_in, &b.aligned_out)
+                (Some(&b.aligned_in), &b.aligned_out)
             }
-            Some(s) => (&s.input, &s.output),
-            None => (low_in, &b.network_out),
+            // This frame's own stylization: the frame guides itself.
+            Some(s)
+                if inferred.fate == Fate::Stylized
+                    && (s.input.width, s.input.height) == (low_in.width, low_in.height) =>
+            {
+                (None, &s.output)
+            }
+            Some(s) => (Some(&s.input), &s.output),
+            None => (None, &b.network_out),
         };
         let same_size = (pair_out.width, pair_out.height) == (width, height);
+        if let FrameIn::Yuv(yuv) = input {
+            b.yuv.upsample((pair_in, pair_out), yuv, guided, &mut b.up);
+            return (Upsampled::Upscaled, (!same_size).then(|| elapsed_ms(started)));
+        }
+        let pair_in = pair_in.unwrap_or(low_in);
         if !same_size {
             if guided && (pair_out.width, pair_out.height) == (pair_in.width, pair_in.height) {
                 // The network saw `pair_in` (the frame scaled down); the frame guides the way up.
@@ -362,13 +570,8 @@ impl FramePipeline {
     }
 }
 
-impl Default for FramePipeline {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Where the frame-sized stylized image is.
+/// Where the frame-sized stylized image is: for a YUV frame, always in its stylized planes.
+#[derive(Clone, Copy)]
 enum Upsampled {
     NetworkOut,
     Upscaled,

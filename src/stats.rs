@@ -16,6 +16,10 @@ pub struct Stats {
     latency_frames: u64,
     inference_ms: VecDeque<f64>,
     upsampling_ms: VecDeque<f64>,
+    /// Per stage of the frame path outside inference and upsampling: see [`StageTimes`].
+    prepare_ms: VecDeque<f64>,
+    smoothing_ms: VecDeque<f64>,
+    write_ms: VecDeque<f64>,
     processing_ms: VecDeque<f64>,
     first_frame: Option<Instant>,
     last_frame: Option<Instant>,
@@ -40,12 +44,29 @@ pub struct Snapshot {
     pub inference_p95_ms: f64,
     /// Time scaling the stylized image back to the frame size (0 when inference runs at frame size).
     pub upsampling_mean_ms: f64,
+    /// Reading the frame and bringing it to the network's size and colours.
+    pub prepare_mean_ms: f64,
+    /// Temporal smoothing at frame size.
+    pub smoothing_mean_ms: f64,
+    /// Blending and writing the output frame.
+    pub write_mean_ms: f64,
     /// Time the element spent on a frame, inference included.
     pub processing_mean_ms: f64,
     /// 95th percentile of it: the latency the element reports.
     pub processing_p95_ms: f64,
     /// Frames leaving the element per second of wall time, first to last frame.
     pub fps: f64,
+}
+
+/// Time (ms) one frame spent in the stages around inference and upsampling.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Reading the frame, scaling it to the network's size (and for YUV, converting to RGB there).
+    pub prepare_ms: f64,
+    /// Temporal smoothing of the stylized image.
+    pub smoothing_ms: f64,
+    /// Blending over the original and writing the output frame.
+    pub write_ms: f64,
 }
 
 fn push_window(window: &mut VecDeque<f64>, value: f64) {
@@ -85,6 +106,13 @@ impl Stats {
         if let Some(ms) = upsampling_ms {
             push_window(&mut self.upsampling_ms, ms);
         }
+    }
+
+    /// The stage times of a frame that went through the whole path.
+    pub fn record_stages(&mut self, t: StageTimes) {
+        push_window(&mut self.prepare_ms, t.prepare_ms);
+        push_window(&mut self.smoothing_ms, t.smoothing_ms);
+        push_window(&mut self.write_ms, t.write_ms);
     }
 
     pub fn record_dropped(&mut self) {
@@ -132,6 +160,9 @@ impl Stats {
             inference_mean_ms: mean(&self.inference_ms),
             inference_p95_ms: p95(&self.inference_ms),
             upsampling_mean_ms: mean(&self.upsampling_ms),
+            prepare_mean_ms: mean(&self.prepare_ms),
+            smoothing_mean_ms: mean(&self.smoothing_ms),
+            write_mean_ms: mean(&self.write_ms),
             processing_mean_ms: mean(&self.processing_ms),
             processing_p95_ms: p95(&self.processing_ms),
             fps,
@@ -150,12 +181,15 @@ mod tests {
             s.record_frame(ms as f64 + 2.0, Some(ms as f64), Some(1.0));
         }
         s.record_frame(1.0, None, None);
+        s.record_stages(StageTimes { prepare_ms: 2.0, smoothing_ms: 4.0, write_ms: 1.0 });
+        s.record_stages(StageTimes { prepare_ms: 4.0, smoothing_ms: 0.0, write_ms: 1.0 });
         s.record_dropped();
         let snap = s.snapshot();
         assert_eq!((snap.frames, snap.dropped), (101, 1));
         assert!((snap.inference_mean_ms - 50.5).abs() < 1e-9);
         assert_eq!(snap.inference_p95_ms, 95.0);
         assert_eq!(snap.upsampling_mean_ms, 1.0);
+        assert_eq!((snap.prepare_mean_ms, snap.smoothing_mean_ms, snap.write_mean_ms), (3.0, 2.0, 1.0));
         assert!((snap.processing_mean_ms - (52.5 * 100.0 + 1.0) / 101.0).abs() < 1e-9);
     }
 

@@ -25,6 +25,7 @@ use crate::frame_io::Planes;
 use crate::guided::box_mean;
 use crate::motion::{BLOCK, estimate_motion, warp};
 use crate::resample::BilinearTaps;
+use crate::yuv::{Plane, YuvPlanes};
 
 /// Largest history weight: even at `temporal-smoothing=1` a static pixel still takes 3% of each
 /// new result, so the output follows slow changes (lighting) and never freezes.
@@ -71,15 +72,17 @@ pub fn mean_abs_diff(a: &Planes, b: &Planes) -> f32 {
 pub struct TemporalFilter {
     /// Network input of the previous frame.
     prev_in: Planes,
-    /// Smoothed output of the previous frame (at the size it was delivered, usually the frame's).
-    prev_out: Planes,
+    /// Smoothed output of the previous frame, plane by plane (at the sizes it was delivered:
+    /// usually the frame's, or a YUV frame's luma and chroma sizes).
+    prev_out: Vec<Plane>,
     has_history: bool,
     warped_in: Planes,
     diff: Vec<f32>,
     /// Per network pixel, the weight of the history.
     weights: Vec<f32>,
     tmp: Vec<f32>,
-    taps: ((usize, usize), (usize, usize), BilinearTaps, BilinearTaps),
+    /// Interpolation taps from network size to each output size in use (luma and chroma).
+    taps: Vec<(((usize, usize), (usize, usize)), BilinearTaps, BilinearTaps)>,
 }
 
 impl TemporalFilter {
@@ -88,25 +91,57 @@ impl TemporalFilter {
         self.has_history = false;
     }
 
-    fn remember(&mut self, input: &Planes, output: &Planes) {
+    fn remember(&mut self, input: &Planes, output: &[PlaneMut]) {
         self.prev_in.clone_from(input);
-        self.prev_out.clone_from(output);
+        self.prev_out.resize_with(output.len(), Plane::default);
+        for (prev, out) in self.prev_out.iter_mut().zip(output) {
+            prev.resize(out.size.0, out.size.1);
+            prev.data.copy_from_slice(out.data);
+        }
         self.has_history = true;
     }
 
-    /// Smooths `output` in place against the history, and makes `input` / `output` the
-    /// history. `input` is what the network saw; `output` the stylized image, at the network's
-    /// size or larger (the frame's, after upsampling), same aspect.
+    /// Smooths `output` (R, G, B at one size) in place against the history, and makes `input`
+    /// / `output` the history. `input` is what the network saw; `output` the stylized image, at
+    /// the network's size or larger (the frame's, after upsampling), same aspect.
     pub fn process(&mut self, input: &Planes, output: &mut Planes, s: &TemporalSettings) -> Outcome {
+        let size = (output.width, output.height);
+        let n = size.0 * size.1;
+        let (r, rest) = output.data.split_at_mut(n);
+        let (g, b) = rest.split_at_mut(n);
+        self.process_planes(
+            input,
+            &mut [PlaneMut { data: r, size }, PlaneMut { data: g, size }, PlaneMut { data: b, size }],
+            s,
+        )
+    }
+
+    /// [`Self::process`] for a YUV frame's stylized planes: Y at the frame's size, U and V at
+    /// the chroma size. The decisions are the same (made on `input` at network size); each
+    /// plane is blended at its own size.
+    pub fn process_yuv(&mut self, input: &Planes, output: &mut YuvPlanes, s: &TemporalSettings) -> Outcome {
+        let [y, u, v] = output.planes_mut();
+        self.process_planes(
+            input,
+            &mut [
+                PlaneMut { size: y.size(), data: &mut y.data },
+                PlaneMut { size: u.size(), data: &mut u.data },
+                PlaneMut { size: v.size(), data: &mut v.data },
+            ],
+            s,
+        )
+    }
+
+    fn process_planes(&mut self, input: &Planes, output: &mut [PlaneMut], s: &TemporalSettings) -> Outcome {
         if s.smoothing <= 0.0 {
             self.has_history = false;
             return Outcome::Off;
         }
         let low = (input.width, input.height);
-        let full = (output.width, output.height);
         let comparable = self.has_history
             && (self.prev_in.width, self.prev_in.height) == low
-            && (self.prev_out.width, self.prev_out.height) == full;
+            && self.prev_out.len() == output.len()
+            && self.prev_out.iter().zip(output.iter()).all(|(p, o)| p.size() == o.size);
         if !comparable {
             self.remember(input, output);
             return Outcome::Started;
@@ -129,24 +164,38 @@ impl TemporalFilter {
             None => &self.prev_in,
         };
         history_weights(&mut self.diff, &mut self.weights, &mut self.tmp, input, prev_in, s);
-        self.blend(output, motion.as_ref());
+        // Planes of one size are blended together (one weight interpolation per pixel).
+        let mut i = 0;
+        while i < output.len() {
+            let size = output[i].size;
+            let count = output[i..].iter().take_while(|p| p.size == size).count();
+            self.blend(&mut output[i..i + count], i, motion.as_ref());
+            i += count;
+        }
         self.remember(input, output);
         Outcome::Smoothed
     }
 
-    /// `output += k·(warped prev_out − output)`, `k` and the block vectors taken from network
-    /// size to `output`'s size.
-    fn blend(&mut self, output: &mut Planes, motion: Option<&(usize, Vec<(i32, i32)>)>) {
+    /// `plane += k·(warped prev_out − plane)` for `planes` (one size; history planes from
+    /// `first` on), `k` and the block vectors taken from network size to that size.
+    fn blend(&mut self, planes: &mut [PlaneMut], first: usize, motion: Option<&(usize, Vec<(i32, i32)>)>) {
         let low = (self.prev_in.width, self.prev_in.height);
-        let full = (output.width, output.height);
-        if self.taps.0 != low || self.taps.1 != full {
-            self.taps = (low, full, BilinearTaps::new(low.0, full.0), BilinearTaps::new(low.1, full.1));
-        }
-        let (hz, vt) = (&self.taps.2, &self.taps.3);
+        let full = planes[0].size;
+        let at = match self.taps.iter().position(|(sizes, ..)| *sizes == (low, full)) {
+            Some(at) => at,
+            None => {
+                // Sizes change with the caps: keep the few in use (luma and chroma).
+                if self.taps.len() >= 4 {
+                    self.taps.clear();
+                }
+                self.taps.push(((low, full), BilinearTaps::new(low.0, full.0), BilinearTaps::new(low.1, full.1)));
+                self.taps.len() - 1
+            }
+        };
+        let (_, hz, vt) = &self.taps[at];
         let (lw, (fw, fh)) = (low.0, full);
-        let n = fw * fh;
         let (sx, sy) = (fw as f32 / low.0 as f32, fh as f32 / low.1 as f32);
-        // Per frame column, its block column; per block, its motion in frame pixels.
+        // Per output column, its block column; per block, its motion in output pixels.
         let block_col: Vec<usize> = (0..fw).map(|x| (((x as f32 + 0.5) / sx) as usize).min(lw - 1) / BLOCK).collect();
         let offsets: Vec<(isize, isize)> = motion.map_or_else(Vec::new, |(_, vectors)| {
             vectors
@@ -155,36 +204,42 @@ impl TemporalFilter {
                 .collect()
         });
         let weights = &self.weights;
-        let prev = &self.prev_out.data;
-        let (r, rest) = output.data.split_at_mut(n);
-        let (g, b) = rest.split_at_mut(n);
-        r.par_chunks_exact_mut(fw)
-            .zip(g.par_chunks_exact_mut(fw))
-            .zip(b.par_chunks_exact_mut(fw))
-            .enumerate()
-            .for_each(|(y, ((r, g), b))| {
-                let (y0, y1, t) = (vt.i0[y], vt.i1[y], vt.w[y]);
-                let (k0, k1) = (&weights[y0 * lw..(y0 + 1) * lw], &weights[y1 * lw..(y1 + 1) * lw]);
-                let block_row = (((y as f32 + 0.5) / sy) as usize).min(low.1 - 1) / BLOCK;
-                let bw = motion.map_or(0, |(bw, _)| *bw);
-                for x in 0..fw {
-                    let (i0, i1, u) = (hz.i0[x], hz.i1[x], hz.w[x]);
-                    let top = k0[i0] + (k0[i1] - k0[i0]) * u;
-                    let k = top + (k1[i0] + (k1[i1] - k1[i0]) * u - top) * t;
-                    let src = if offsets.is_empty() {
-                        y * fw + x
-                    } else {
-                        let (dx, dy) = offsets[block_row * bw + block_col[x]];
-                        let px = (x as isize + dx).clamp(0, fw as isize - 1) as usize;
-                        let py = (y as isize + dy).clamp(0, fh as isize - 1) as usize;
-                        py * fw + px
-                    };
-                    r[x] += k * (prev[src] - r[x]);
-                    g[x] += k * (prev[n + src] - g[x]);
-                    b[x] += k * (prev[2 * n + src] - b[x]);
+        let prev: Vec<&[f32]> = self.prev_out[first..first + planes.len()].iter().map(|p| &p.data[..]).collect();
+        let mut rows: Vec<Vec<&mut [f32]>> = (0..fh).map(|_| Vec::with_capacity(planes.len())).collect();
+        for plane in planes.iter_mut() {
+            for (row, slice) in rows.iter_mut().zip(plane.data.chunks_exact_mut(fw)) {
+                row.push(slice);
+            }
+        }
+        let bw = motion.map_or(0, |(bw, _)| *bw);
+        rows.into_par_iter().enumerate().for_each(|(y, mut out)| {
+            let (y0, y1, t) = (vt.i0[y], vt.i1[y], vt.w[y]);
+            let (k0, k1) = (&weights[y0 * lw..(y0 + 1) * lw], &weights[y1 * lw..(y1 + 1) * lw]);
+            let block_row = (((y as f32 + 0.5) / sy) as usize).min(low.1 - 1) / BLOCK;
+            for x in 0..fw {
+                let (i0, i1, u) = (hz.i0[x], hz.i1[x], hz.w[x]);
+                let top = k0[i0] + (k0[i1] - k0[i0]) * u;
+                let k = top + (k1[i0] + (k1[i1] - k1[i0]) * u - top) * t;
+                let src = if offsets.is_empty() {
+                    y * fw + x
+                } else {
+                    let (dx, dy) = offsets[block_row * bw + block_col[x]];
+                    let px = (x as isize + dx).clamp(0, fw as isize - 1) as usize;
+                    let py = (y as isize + dy).clamp(0, fh as isize - 1) as usize;
+                    py * fw + px
+                };
+                for (o, p) in out.iter_mut().zip(&prev) {
+                    o[x] += k * (p[src] - o[x]);
                 }
-            });
+            }
+        });
     }
+}
+
+/// One plane of an output being smoothed.
+struct PlaneMut<'a> {
+    data: &'a mut [f32],
+    size: (usize, usize),
 }
 
 /// `weights` = the history weight of every network pixel.

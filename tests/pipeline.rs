@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use animestyle_model::fixtures::{self, PermuteInvert, permute_invert_pixel};
 use gstanimestyle::engine::{Engine, LoadOutcome};
 use gstanimestyle::frame_io::{PackedFrame, PackedLayout};
-use gstanimestyle::pipeline::{Frame, FrameError, FramePipeline, FrameReport, FrameSettings};
+use gstanimestyle::pipeline::{Frame, FrameError, FrameIn, FrameOut, FramePipeline, FrameReport, FrameSettings};
 use gstanimestyle::scheduler::Fate;
 use gstanimestyle::session::{ModelSource, Session, SessionSettings};
 use gstanimestyle::temporal::TemporalSettings;
@@ -90,9 +90,9 @@ fn try_run(
     s: &FrameSettings,
     out: &mut [u8],
 ) -> Result<FrameReport, FrameError> {
-    let input = PackedFrame { data: input, stride: STRIDE, layout, width: W, height: H };
-    let frame =
-        Frame { input, output: out, output_stride: STRIDE, arrived: Instant::now(), period: Duration::from_millis(33) };
+    let input = FrameIn::Packed(PackedFrame { data: input, stride: STRIDE, layout, width: W, height: H });
+    let output = FrameOut::Packed { data: out, stride: STRIDE };
+    let frame = Frame { input, output, arrived: Instant::now(), period: Duration::from_millis(33) };
     p.pipeline.process(&p.engine, frame, s)
 }
 

@@ -55,14 +55,15 @@ use gst_video::subclass::prelude::*;
 
 use super::{ExecutionProvider, RealtimePolicy, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
 use crate::engine::{Engine, LoadOutcome};
-use crate::frame_io::{PackedFrame, PackedLayout};
+use crate::frame_io::{self, PackedFrame, PackedLayout};
 use crate::lock::lock;
-use crate::pipeline::{Frame, FrameError, FramePipeline, FrameReport, FrameSettings};
+use crate::pipeline::{Frame, FrameError, FrameIn, FrameOut, FramePipeline, FrameReport, FrameSettings};
 use crate::providers::Provider;
 use crate::scheduler::Fate;
 use crate::session::{LoadError, LoadErrorKind, ModelSource, Session, SessionSettings};
 use crate::stats::Stats;
 use crate::temporal::TemporalSettings;
+use crate::yuv::{Component, YuvFrame, YuvFrameMut, YuvLayout, YuvMatrix};
 
 const DEFAULT_MODEL: &str = "";
 const DEFAULT_ORT_LIBRARY: &str = "";
@@ -96,7 +97,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-const FORMATS: [gst_video::VideoFormat; 10] = [
+const FORMATS: [gst_video::VideoFormat; 16] = [
     gst_video::VideoFormat::Rgb,
     gst_video::VideoFormat::Bgr,
     gst_video::VideoFormat::Rgbx,
@@ -107,6 +108,12 @@ const FORMATS: [gst_video::VideoFormat; 10] = [
     gst_video::VideoFormat::Bgra,
     gst_video::VideoFormat::Argb,
     gst_video::VideoFormat::Abgr,
+    gst_video::VideoFormat::Yuy2,
+    gst_video::VideoFormat::Uyvy,
+    gst_video::VideoFormat::Nv12,
+    gst_video::VideoFormat::Nv21,
+    gst_video::VideoFormat::I420,
+    gst_video::VideoFormat::Yv12,
 ];
 
 #[derive(Debug, Clone)]
@@ -393,10 +400,15 @@ impl AnimeStyle {
         inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
         outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        inframe.copy(outframe).map(|()| gst::FlowSuccess::Ok).map_err(|e| {
-            gst::element_imp_error!(self, gst::CoreError::Failed, ("Could not copy frame: {e}"));
-            gst::FlowError::Error
-        })
+        // Whole rows, stride by stride: `gst_video_frame_copy` copies `width × pixel stride`
+        // bytes a row, which for an odd-width YUY2/UYVY frame leaves out the last chroma byte.
+        for p in 0..inframe.n_planes() {
+            let src = self.mapped(inframe.plane_data(p))?;
+            let src_stride = inframe.plane_stride()[p as usize] as usize;
+            let dst_stride = outframe.plane_stride()[p as usize] as usize;
+            frame_io::copy_rows(src, src_stride, self.mapped(outframe.plane_data_mut(p))?, dst_stride);
+        }
+        Ok(gst::FlowSuccess::Ok)
     }
 
     /// A frame's plane, or an element error saying it could not be read.
@@ -426,6 +438,9 @@ impl AnimeStyle {
         }
         let mut stats = lock(&self.stats);
         stats.record_frame(elapsed_ms(started), report.inference_ms, report.upsample_ms);
+        if let Some(stages) = report.stages {
+            stats.record_stages(stages);
+        }
         match report.fate {
             Fate::Stylized | Fate::PassedThrough => {}
             Fate::Skipped => stats.record_skipped(),
@@ -500,12 +515,77 @@ impl AnimeStyle {
             .field("inference-mean-ms", snap.inference_mean_ms)
             .field("inference-p95-ms", snap.inference_p95_ms)
             .field("upsampling-mean-ms", snap.upsampling_mean_ms)
+            .field("prepare-mean-ms", snap.prepare_mean_ms)
+            .field("smoothing-mean-ms", snap.smoothing_mean_ms)
+            .field("write-mean-ms", snap.write_mean_ms)
             .field("processing-mean-ms", snap.processing_mean_ms)
             .field("fps", snap.fps)
             .field("execution-provider", stats.execution_provider.as_str())
             .field("model", stats.model.as_str())
             .field("realtime-policy", stats.realtime_policy.as_str())
             .build()
+    }
+
+    /// The input frame read in place and the output frame to write, in the negotiated format:
+    /// packed RGB, or YUV in its own planes with the caps' colorimetry.
+    fn map_frames<'a>(
+        &self,
+        inframe: &'a gst_video::VideoFrameRef<&gst::BufferRef>,
+        outframe: &'a mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    ) -> Result<(FrameIn<'a>, FrameOut<'a>), gst::FlowError> {
+        let info = inframe.format_info();
+        let (width, height) = (inframe.width() as usize, inframe.height() as usize);
+        if !info.is_yuv() {
+            let input = PackedFrame {
+                data: self.mapped(inframe.plane_data(0))?,
+                stride: inframe.plane_stride()[0] as usize,
+                layout: Self::packed_layout(&info),
+                width,
+                height,
+            };
+            let stride = outframe.plane_stride()[0] as usize;
+            let data = self.mapped(outframe.plane_data_mut(0))?;
+            return Ok((FrameIn::Packed(input), FrameOut::Packed { data, stride }));
+        }
+        let layout = Self::yuv_layout(&info);
+        let n = layout.plane_count();
+        let mut planes: [&[u8]; 3] = [&[]; 3];
+        for (p, plane) in planes.iter_mut().enumerate().take(n) {
+            *plane = self.mapped(inframe.plane_data(p as u32))?;
+        }
+        let strides = |s: &[i32]| -> [usize; 3] { std::array::from_fn(|p| if p < n { s[p] as usize } else { 0 }) };
+        let input = YuvFrame {
+            planes,
+            strides: strides(inframe.plane_stride()),
+            layout,
+            matrix: Self::yuv_matrix(inframe.info()),
+            width,
+            height,
+        };
+        let out_strides = strides(outframe.plane_stride());
+        let [a, b, c, _] = outframe.planes_data_mut();
+        Ok((FrameIn::Yuv(input), FrameOut::Yuv(YuvFrameMut { planes: [a, b, c], strides: out_strides })))
+    }
+
+    /// Where each of Y, U and V lives in a YUV format, as GStreamer describes it.
+    fn yuv_layout(info: &gst_video::VideoFormatInfo) -> YuvLayout {
+        let component = |c: usize| Component {
+            plane: info.plane()[c] as usize,
+            offset: info.poffset()[c] as usize,
+            step: info.pixel_stride()[c] as usize,
+        };
+        YuvLayout {
+            components: [component(0), component(1), component(2)],
+            chroma_shift: (info.w_sub()[1], info.h_sub()[1]),
+        }
+    }
+
+    /// The caps' colour matrix and range; what GStreamer assumes where they say nothing.
+    fn yuv_matrix(info: &gst_video::VideoInfo) -> YuvMatrix {
+        let colorimetry = info.colorimetry();
+        let default = YuvMatrix::default_for_height(info.height());
+        let (kr, kb) = colorimetry.matrix().kr_kb().map_or((default.kr, default.kb), |(r, b)| (r as f32, b as f32));
+        YuvMatrix { kr, kb, full_range: colorimetry.range() == gst_video::VideoColorRange::Range0_255 }
     }
 
     fn packed_layout(info: &gst_video::VideoFormatInfo) -> PackedLayout {
@@ -728,8 +808,9 @@ impl ObjectImpl for AnimeStyle {
                         "frames, dropped (late frames dropped by realtime-policy=drop), skipped (unchanged frames that reused the last \
                          stylization, see skip-threshold), reused (realtime-policy=latest: frames whose own stylization \
                          was not ready in time), inference-mean-ms and inference-p95-ms (ONNX Runtime's time, over the last 256 \
-                         inferences), upsampling-mean-ms (scaling the result back to the frame size), processing-mean-ms (the \
-                         element's whole time per frame), fps (frames out per second \
+                         inferences), upsampling-mean-ms (scaling the result back to the frame size), prepare-mean-ms (reading the \
+                         frame and scaling it to the network's size), smoothing-mean-ms (temporal smoothing), write-mean-ms \
+                         (blending and writing the output), processing-mean-ms (the element's whole time per frame), fps (frames out per second \
                          of wall time), execution-provider, model and realtime-policy in use",
                     )
                     .read_only()
@@ -1000,19 +1081,9 @@ impl VideoFilterImpl for AnimeStyle {
         };
         settings.latest = self.resolve_policy(state, policy_setting) == RealtimePolicy::Latest;
         let (width, height) = (inframe.width(), inframe.height());
-        let frame = Frame {
-            input: PackedFrame {
-                data: self.mapped(inframe.plane_data(0))?,
-                stride: inframe.plane_stride()[0] as usize,
-                layout: Self::packed_layout(&inframe.format_info()),
-                width: width as usize,
-                height: height as usize,
-            },
-            output_stride: outframe.plane_stride()[0] as usize,
-            output: self.mapped(outframe.plane_data_mut(0))?,
-            arrived: started,
-            period: frame_period(inframe),
-        };
+        let period = frame_period(inframe);
+        let (input, output) = self.map_frames(inframe, outframe)?;
+        let frame = Frame { input, output, arrived: started, period };
         let report = state.pipeline.process(&engine, frame, &settings).map_err(|e| self.frame_failed(&e))?;
         drop(state_guard);
         if report.fate == Fate::PassedThrough {

@@ -1,0 +1,217 @@
+//! YUV frames (YUY2, UYVY, NV12, NV21, I420, YV12) straight through `animestyle`: the same
+//! picture as the `videoconvert` sandwich, the colours the caps' colorimetry promises,
+//! bit-exact passthrough at strength 0, renegotiation between RGB and YUV mid-stream, and the
+//! design line `v4l2src ! animestyle ! autovideosink` with stand-ins.
+
+mod common;
+
+use animestyle_model::fixtures::{self, PermuteInvert, permute_invert_pixel};
+use common::*;
+use gst::prelude::*;
+use gst_video::VideoFormat;
+use gst_video::prelude::*;
+
+const YUV_FORMATS: [VideoFormat; 6] =
+    [VideoFormat::Yuy2, VideoFormat::Uyvy, VideoFormat::Nv12, VideoFormat::Nv21, VideoFormat::I420, VideoFormat::Yv12];
+
+/// The samples of every component of a frame, component by component (Y, U, V), each at its
+/// own size: what PSNR and colour checks read, whatever the layout.
+fn components(buffer: &gst::Buffer, info: &gst_video::VideoInfo) -> [Vec<u8>; 3] {
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer.as_ref(), info).expect("map");
+    let finfo = frame.format_info();
+    std::array::from_fn(|c| {
+        let (w, h) = (finfo.scale_width(c as u8, info.width()), finfo.scale_height(c as u8, info.height()));
+        let plane = finfo.plane()[c];
+        let data = frame.plane_data(plane).expect("plane");
+        let stride = frame.plane_stride()[plane as usize] as usize;
+        let (off, step) = (finfo.poffset()[c] as usize, finfo.pixel_stride()[c] as usize);
+        (0..h as usize).flat_map(|y| (0..w as usize).map(move |x| data[y * stride + off + x * step])).collect()
+    })
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let mse = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.len() as f64;
+    if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
+}
+
+/// Runs one RGBx frame of `natural` through `chain` (gst-launch syntax, RGBx caps in) and
+/// returns the output buffer.
+fn through(chain: &str, (w, h): (u32, u32)) -> gst::Buffer {
+    init();
+    let mut harness = gst_check::Harness::new_parse(chain);
+    harness.set_src_caps(caps(VideoFormat::Rgbx, w, h));
+    harness
+        .push_and_pull(frame(VideoFormat::Rgbx, w, h, |x, y| natural(x, y, w, h)))
+        .unwrap_or_else(|e| panic!("{chain}: no frame came out: {e}"))
+}
+
+/// The YUV path against the sandwich the element needed before: the same YUV frame through
+/// `animestyle` directly, and through `videoconvert → RGBx → animestyle → videoconvert`.
+///
+/// The per-pixel fixture model at the frame's own size isolates what the formats change: the
+/// two paths differ only in where chroma is resampled and rounded (the sandwich rounds to 8-bit
+/// RGB before the network and after it, and converts chroma with videoconvert's filters; the
+/// element converts in float and resamples chroma bilinearly). One rounding step is ±0.5 of a
+/// level, a uniform error of RMS 0.29; a few such steps on each side and chroma filters that
+/// differ at the shapes' edges stay near 1 level RMS, i.e. PSNR ≈ 48 dB; 38 dB (RMS 3.2
+/// levels) leaves room for the edges of the flat shapes, where 4:2:0 chroma differs by filter
+/// choice, and still fails a wrong matrix, range, chroma siting by a whole sample, or a swapped
+/// U/V (each of which costs 10+ dB on this image).
+#[test]
+fn every_yuv_format_and_size_matches_the_videoconvert_sandwich() {
+    let model = model_file(&PermuteInvert::default().model());
+    let props =
+        format!("model={} inference-size=0 temporal-smoothing=0 realtime-policy=every-frame", model.path.display());
+    for format in YUV_FORMATS {
+        let name = format.to_str();
+        for size in [(1280, 720), (37, 23), (1, 1)] {
+            let to_yuv = format!("videoconvert ! capsfilter caps=video/x-raw,format={name}");
+            let direct = through(&format!("{to_yuv} ! animestyle {props}"), size);
+            let sandwich = through(
+                &format!(
+                    "{to_yuv} ! videoconvert ! capsfilter caps=video/x-raw,format=RGBx ! animestyle {props} ! videoconvert ! capsfilter caps=video/x-raw,format={name}"
+                ),
+                size,
+            );
+            let info = gst_video::VideoInfo::builder(format, size.0, size.1).build().unwrap();
+            let (a, b) = (components(&direct, &info), components(&sandwich, &info));
+            for (c, component) in ["Y", "U", "V"].iter().enumerate() {
+                let db = psnr(&a[c], &b[c]);
+                println!("{name} {}x{} {component}: {db:.1} dB", size.0, size.1);
+                assert!(db >= 38.0, "{name} {size:?} {component}: PSNR {db:.1} dB against the videoconvert sandwich");
+            }
+        }
+    }
+}
+
+/// A flat colour patch encoded by the standard equations (written out here, independently of
+/// the element's code) for `matrix`'s `kr`, `kb`, limited range.
+fn encode(rgb: [f64; 3], (kr, kb): (f64, f64)) -> [u8; 3] {
+    let [r, g, b] = rgb.map(|v| v / 255.0);
+    let y = kr * r + (1.0 - kr - kb) * g + kb * b;
+    let (pb, pr) = ((b - y) / (2.0 * (1.0 - kb)), (r - y) / (2.0 * (1.0 - kr)));
+    [16.0 + 219.0 * y, 128.0 + 224.0 * pb, 128.0 + 224.0 * pr].map(|v| v.round() as u8)
+}
+
+fn decode(yuv: [u8; 3], (kr, kb): (f64, f64)) -> [f64; 3] {
+    let y = (yuv[0] as f64 - 16.0) / 219.0;
+    let (pb, pr) = ((yuv[1] as f64 - 128.0) / 224.0, (yuv[2] as f64 - 128.0) / 224.0);
+    let (r, b) = (y + 2.0 * (1.0 - kr) * pr, y + 2.0 * (1.0 - kb) * pb);
+    let g = (y - kr * r - kb * b) / (1.0 - kr - kb);
+    [r, g, b].map(|v| v * 255.0)
+}
+
+/// An NV12 frame of one colour with `colorimetry` in its caps, through the per-pixel model:
+/// the network must see the colour the caps mean, and its answer must be encoded the same way.
+#[test]
+fn bt709_and_bt601_caps_give_the_colours_each_promises() {
+    init();
+    let model = model_file(&PermuteInvert::default().model());
+    let (w, h) = (64, 48);
+    let patch = [200.0, 40.0, 90.0];
+    let mut outputs = Vec::new();
+    for (colorimetry, k) in [("bt709", (0.2126, 0.0722)), ("bt601", (0.299, 0.114))] {
+        let codes = encode(patch, k);
+        let caps = gst::Caps::builder("video/x-raw")
+            .field("format", "NV12")
+            .field("width", w)
+            .field("height", h)
+            .field("framerate", gst::Fraction::new(30, 1))
+            .field("colorimetry", colorimetry)
+            .build();
+        let info = gst_video::VideoInfo::from_caps(&caps).unwrap();
+        let mut buffer = gst::Buffer::with_size(info.size()).unwrap();
+        {
+            let b = buffer.get_mut().unwrap();
+            let mut f = gst_video::VideoFrameRef::from_buffer_ref_writable(b, &info).unwrap();
+            f.plane_data_mut(0).unwrap().fill(codes[0]);
+            for pair in f.plane_data_mut(1).unwrap().chunks_exact_mut(2) {
+                pair.copy_from_slice(&codes[1..]);
+            }
+        }
+        let mut harness = gst_check::Harness::with_element(
+            &element(&[model_prop(&model.path), ("inference-size", 0i32.to_value()), every_frame()]),
+            Some("sink"),
+            Some("src"),
+        );
+        harness.set_src_caps(caps);
+        let out = harness.push_and_pull(buffer).expect("a frame comes out");
+        let [y, u, v] = components(&out, &info);
+        let middle =
+            [y[(h / 2 * w + w / 2) as usize], u[(h / 4 * w / 2 + w / 4) as usize], v[(h / 4 * w / 2 + w / 4) as usize]];
+        let got = decode(middle, k);
+        let want = permute_invert_pixel(patch.map(|v| v as u8)).map(|v| v as f64);
+        for c in 0..3 {
+            // 8-bit codes in and out: about one level of error each way, amplified up to ~1.8×
+            // by the matrix on the way back.
+            assert!(
+                (got[c] - want[c]).abs() <= 3.0,
+                "{colorimetry}: out {middle:?} decodes to {got:?}, expected {want:?}"
+            );
+        }
+        outputs.push(middle);
+    }
+    assert_ne!(outputs[0], outputs[1], "BT.709 and BT.601 must encode the same colour differently");
+}
+
+#[test]
+fn strength_zero_is_bit_exact_passthrough_for_yuv() {
+    for format in YUV_FORMATS {
+        let name = format.to_str();
+        let input = through(&format!("videoconvert ! capsfilter caps=video/x-raw,format={name}"), (37, 23));
+        let mut harness =
+            gst_check::Harness::with_element(&element(&[("strength", 0.0f64.to_value())]), Some("sink"), Some("src"));
+        harness.set_src_caps(caps(format, 37, 23));
+        let out = harness.push_and_pull(input.clone()).expect("a frame comes out");
+        // Every byte of every plane, padding included (the bytes between planes belong to none).
+        let info = gst_video::VideoInfo::builder(format, 37, 23).build().unwrap();
+        let (a, b) = (
+            gst_video::VideoFrameRef::from_buffer_ref_readable(input.as_ref(), &info).unwrap(),
+            gst_video::VideoFrameRef::from_buffer_ref_readable(out.as_ref(), &info).unwrap(),
+        );
+        for p in 0..a.n_planes() {
+            assert_eq!(a.plane_data(p).unwrap(), b.plane_data(p).unwrap(), "{name} plane {p}");
+        }
+    }
+}
+
+/// RGBx, then NV12, then YUY2 on one running element: each frame comes out stylized in its
+/// own format (a flat-colour model: every output pixel is that colour).
+#[test]
+fn renegotiation_between_rgb_and_yuv_mid_stream() {
+    const GREEN: [u8; 3] = [40, 200, 90];
+    let model = model_file(&fixtures::flat_colour(GREEN, 0));
+    let mut harness = harness(&[model_prop(&model.path), every_frame()], VideoFormat::Rgbx, 64, 36);
+    let out = harness.push_and_pull(frame(VideoFormat::Rgbx, 64, 36, |x, y| natural(x, y, 64, 36))).unwrap();
+    let pixels = FrameReader::new(out, VideoFormat::Rgbx, 64, 36).pixels();
+    assert!(pixels.iter().all(|p| (0..3).all(|c| (p[c] as i32 - GREEN[c] as i32).abs() <= 1)), "RGBx: {:?}", pixels[0]);
+    // GStreamer's default colorimetry for these sizes is BT.601, limited range.
+    let green = encode(GREEN.map(|v| v as f64), (0.299, 0.114));
+    for (format, size) in [(VideoFormat::Nv12, (48, 30)), (VideoFormat::Yuy2, (64, 36))] {
+        harness.set_src_caps(caps(format, size.0, size.1));
+        let input = through(&format!("videoconvert ! capsfilter caps=video/x-raw,format={}", format.to_str()), size);
+        let out = harness.push_and_pull(input).unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        let info = gst_video::VideoInfo::builder(format, size.0, size.1).build().unwrap();
+        let got = components(&out, &info);
+        for c in 0..3 {
+            assert!(
+                got[c].iter().all(|v| (*v as i32 - green[c] as i32).abs() <= 1),
+                "{format:?} component {c}: {:?}… expected {}",
+                &got[c][..4],
+                green[c]
+            );
+        }
+    }
+}
+
+/// The design line with a stand-in camera: YUY2 straight from the source into `animestyle`
+/// and on to the sink, no `videoconvert` (`videotestsrc` for `v4l2src`, `fakesink` for the
+/// window), with the embedded model.
+#[test]
+fn the_design_line_runs_on_yuy2_without_conversions() {
+    run_pipeline(
+        "videotestsrc num-buffers=5 ! video/x-raw,format=YUY2,width=640,height=480,framerate=30/1 ! animestyle ! fakesink",
+    )
+    .expect("YUY2 camera stand-in → animestyle → sink");
+}
