@@ -14,7 +14,7 @@
 //! ```text
 //! make bench            # = cargo bench --bench element (release)
 //! cargo bench --bench element -- --frames 60 --model path.onnx --inference-size 384
-//! cargo bench --bench element -- --only formats    # one section: pipelines, formats, harness, stages
+//! cargo bench --bench element -- --only formats    # one section: pipelines, formats, harness, yuv, stages
 //! ```
 //!
 //! The machine may be shared and noisy, so read the ratios measured in the same run rather than
@@ -285,6 +285,70 @@ fn camera_formats(o: &Options) {
     }
 }
 
+/// The YUV path's stages alone at `w × h` NV12 (4:2:0) against the default network size.
+fn yuv_stages((w, h): (usize, usize)) {
+    use gstanimestyle::frame_io::Planes;
+    use gstanimestyle::guided::GreyGuidedUpsampler;
+    use gstanimestyle::resample::Resampler;
+    use gstanimestyle::temporal::{TemporalFilter, TemporalSettings};
+    use gstanimestyle::yuv::{self, YuvFrame, YuvFrameMut, YuvLayout, YuvMatrix, YuvPlanes};
+    let layout = YuvLayout::NV12;
+    let (cw, ch) = layout.chroma_size((w, h));
+    let luma: Vec<u8> = (0..w * h).map(|i| (i * 7 % 251) as u8).collect();
+    let chroma: Vec<u8> = (0..cw * ch * 2).map(|i| (i * 3 % 241) as u8).collect();
+    let frame = YuvFrame {
+        planes: [&luma, &chroma, &[]],
+        strides: [w, cw * 2, 0],
+        layout,
+        matrix: YuvMatrix::BT709,
+        width: w,
+        height: h,
+    };
+    let small = (384, 384 * h / w);
+    let n = 20;
+    let mut planes = YuvPlanes::default();
+    let unpack = time_ms(n, || yuv::unpack_yuv(&frame, &mut planes));
+    let mut low = Planes::default();
+    low.resize(small.0, small.1);
+    let (mut dy, mut dc) = (Resampler::new((w, h), small), Resampler::new((cw, ch), small));
+    let down = time_ms(n, || {
+        dy.resample_plane(&planes.y.data, low.plane_mut(0));
+        dc.resample_plane(&planes.u.data, low.plane_mut(1));
+        dc.resample_plane(&planes.v.data, low.plane_mut(2));
+    });
+    let mut rgb = Planes::default();
+    let to_rgb = time_ms(n, || yuv::yuv_to_rgb(&low, &frame.matrix, &mut rgb));
+    let mut out_yuv = Planes::default();
+    let to_yuv = time_ms(n, || yuv::rgb_to_yuv(&rgb, &frame.matrix, &mut out_yuv));
+    let mut grey = GreyGuidedUpsampler::default();
+    let mut styl = planes.clone();
+    let luma_up =
+        time_ms(n, || grey.upsample((low.plane(0), out_yuv.plane(0)), small, &planes.y.data, (w, h), &mut styl.y.data));
+    let luma_at_chroma = vec![100.0f32; cw * ch];
+    let mut grey_chroma = GreyGuidedUpsampler::default();
+    let chroma_up = time_ms(n, || {
+        for (c, dst) in [(1, &mut styl.u.data), (2, &mut styl.v.data)] {
+            grey_chroma.upsample((low.plane(0), out_yuv.plane(c)), small, &luma_at_chroma, (cw, ch), dst);
+        }
+    });
+    let mut temporal = TemporalFilter::default();
+    let settings = TemporalSettings { smoothing: 0.6, noise_level: 6.0, scene_cut: 30.0, motion_compensation: true };
+    temporal.process_yuv(&low, &mut styl, &settings);
+    let smooth = time_ms(n, || {
+        temporal.process_yuv(&low, &mut styl, &settings);
+    });
+    let (mut o0, mut o1) = (vec![0u8; luma.len()], vec![0u8; chroma.len()]);
+    let write = time_ms(n, || {
+        let mut out = YuvFrameMut { planes: [&mut o0, &mut o1, &mut []], strides: frame.strides };
+        yuv::write_yuv(&styl, &frame, &mut out, 1.0, false)
+    });
+    println!(
+        "| {w}x{h} NV12 | {}x{} | {unpack:.2} | {down:.2} | {to_rgb:.2} | {to_yuv:.2} | {luma_up:.2} | {chroma_up:.2} | \
+         {smooth:.2} | {write:.2} |",
+        small.0, small.1
+    );
+}
+
 /// Mean ms of `f` over `n` calls.
 fn time_ms(n: usize, mut f: impl FnMut()) -> f64 {
     f();
@@ -405,6 +469,18 @@ fn main() {
                     1000.0 / r.frame_ms
                 );
             }
+        }
+        println!();
+    }
+    if run("yuv") {
+        println!("YUV stages alone (ms):");
+        println!();
+        println!(
+            "| frame | network | unpack | downscale | YUV→RGB | RGB→YUV | luma guided up | chroma guided up | smoothing | write |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for size in SIZES {
+            yuv_stages((size.0 as usize, size.1 as usize));
         }
         println!();
     }

@@ -168,16 +168,15 @@ struct YuvBuffers {
     /// The stylization's input (when it is not this frame's) and output as Y, U, V.
     pair_in: Planes,
     pair_out: Planes,
-    /// Chroma upsampling: the guide (Y, U, V at chroma size) and its output.
-    chroma_guide: Planes,
-    chroma_out: Planes,
+    /// The frame's luma at chroma size: the guide for chroma.
+    luma_at_chroma: Vec<f32>,
     /// The stylized image in the frame's planes.
     stylized: YuvPlanes,
     down_chroma: Option<Resampler>,
     luma_to_chroma: Option<Resampler>,
     up_chroma: Option<Resampler>,
     grey: GreyGuidedUpsampler,
-    guided_chroma: GuidedUpsampler,
+    grey_chroma: GreyGuidedUpsampler,
 }
 
 /// `src` (`from`-sized) scaled to `to` into `dst`, with the resampler in `slot`; a copy when
@@ -216,8 +215,8 @@ impl YuvBuffers {
     }
 
     /// The stylization (`pair_out`, RGB at network size; the network saw `pair_in`, or this
-    /// frame when `None`) brought to the frame's planes: luma guided by the frame's luma,
-    /// chroma by the frame's colour at chroma size (or bilinear when `guided` is off).
+    /// frame when `None`) brought to the frame's planes, each guided by the frame's luma at its
+    /// size (or bilinear when `guided` is off).
     fn upsample(
         &mut self,
         (pair_in, pair_out): (Option<&Planes>, &Planes),
@@ -247,21 +246,18 @@ impl YuvBuffers {
             scale_plane(up, out.plane(0), low, y, full);
         }
         if guided && low.0 < chroma.0 && low.1 <= chroma.1 {
-            // Chroma is larger than the network's output: guided by Y, U, V at chroma size.
-            let g = &mut self.chroma_guide;
-            g.resize(chroma.0, chroma.1);
+            // Chroma is larger than the network's output: each chroma plane guided by the
+            // frame's luma at chroma size (a grey guide: chroma changes where luma does).
+            let luma = &mut self.luma_at_chroma;
             if full == chroma {
-                g.plane_mut(0).copy_from_slice(&self.frame.y.data);
+                luma.clone_from(&self.frame.y.data);
             } else {
-                Resampler::cached(&mut self.luma_to_chroma, full, chroma)
-                    .resample_plane(&self.frame.y.data, g.plane_mut(0));
+                luma.resize(chroma.0 * chroma.1, 0.0);
+                Resampler::cached(&mut self.luma_to_chroma, full, chroma).resample_plane(&self.frame.y.data, luma);
             }
-            g.plane_mut(1).copy_from_slice(&self.frame.u.data);
-            g.plane_mut(2).copy_from_slice(&self.frame.v.data);
-            self.guided_chroma.upsample(guide, out, g, &mut self.chroma_out);
             for (c, dst) in [(1, &mut self.stylized.u), (2, &mut self.stylized.v)] {
                 dst.resize(chroma.0, chroma.1);
-                dst.data.copy_from_slice(self.chroma_out.plane(c));
+                self.grey_chroma.upsample((guide.plane(0), out.plane(c)), low, luma, chroma, &mut dst.data);
             }
         } else {
             scale_plane(&mut self.up_chroma, out.plane(1), low, &mut self.stylized.u, chroma);

@@ -195,14 +195,23 @@ impl TemporalFilter {
         let (_, hz, vt) = &self.taps[at];
         let (lw, (fw, fh)) = (low.0, full);
         let (sx, sy) = (fw as f32 / low.0 as f32, fh as f32 / low.1 as f32);
-        // Per output column, its block column; per block, its motion in output pixels.
-        let block_col: Vec<usize> = (0..fw).map(|x| (((x as f32 + 0.5) / sx) as usize).min(lw - 1) / BLOCK).collect();
+        // The row is cut into runs of one block column: within a run the motion is one offset,
+        // so the history is read as a contiguous slice and the blend vectorises.
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new(); // (x0, x1, block column)
+        for x in 0..fw {
+            let column = (((x as f32 + 0.5) / sx) as usize).min(lw - 1) / BLOCK;
+            match runs.last_mut() {
+                Some(run) if run.2 == column => run.1 = x + 1,
+                _ => runs.push((x, x + 1, column)),
+            }
+        }
         let offsets: Vec<(isize, isize)> = motion.map_or_else(Vec::new, |(_, vectors)| {
             vectors
                 .iter()
                 .map(|&(dx, dy)| ((dx as f32 * sx).round() as isize, (dy as f32 * sy).round() as isize))
                 .collect()
         });
+        let bw = motion.map_or(0, |(bw, _)| *bw);
         let weights = &self.weights;
         let prev: Vec<&[f32]> = self.prev_out[first..first + planes.len()].iter().map(|p| &p.data[..]).collect();
         let mut rows: Vec<Vec<&mut [f32]>> = (0..fh).map(|_| Vec::with_capacity(planes.len())).collect();
@@ -211,28 +220,44 @@ impl TemporalFilter {
                 row.push(slice);
             }
         }
-        let bw = motion.map_or(0, |(bw, _)| *bw);
-        rows.into_par_iter().enumerate().for_each(|(y, mut out)| {
-            let (y0, y1, t) = (vt.i0[y], vt.i1[y], vt.w[y]);
-            let (k0, k1) = (&weights[y0 * lw..(y0 + 1) * lw], &weights[y1 * lw..(y1 + 1) * lw]);
-            let block_row = (((y as f32 + 0.5) / sy) as usize).min(low.1 - 1) / BLOCK;
-            for x in 0..fw {
-                let (i0, i1, u) = (hz.i0[x], hz.i1[x], hz.w[x]);
-                let top = k0[i0] + (k0[i1] - k0[i0]) * u;
-                let k = top + (k1[i0] + (k1[i1] - k1[i0]) * u - top) * t;
-                let src = if offsets.is_empty() {
-                    y * fw + x
-                } else {
-                    let (dx, dy) = offsets[block_row * bw + block_col[x]];
-                    let px = (x as isize + dx).clamp(0, fw as isize - 1) as usize;
-                    let py = (y as isize + dy).clamp(0, fh as isize - 1) as usize;
-                    py * fw + px
-                };
-                for (o, p) in out.iter_mut().zip(&prev) {
-                    o[x] += k * (p[src] - o[x]);
+        rows.into_par_iter().enumerate().for_each_init(
+            || (vec![0.0f32; lw], vec![0.0f32; fw]),
+            |(k_low, k), (y, mut out)| {
+                // This row's history weights: vertical lerp at network width, then horizontal.
+                let (y0, y1, t) = (vt.i0[y], vt.i1[y], vt.w[y]);
+                let (k0, k1) = (&weights[y0 * lw..(y0 + 1) * lw], &weights[y1 * lw..(y1 + 1) * lw]);
+                k_low.iter_mut().zip(k0.iter().zip(k1)).for_each(|(d, (a, b))| *d = a + (b - a) * t);
+                for (x, kx) in k.iter_mut().enumerate() {
+                    let (a, b) = (k_low[hz.i0[x]], k_low[hz.i1[x]]);
+                    *kx = a + (b - a) * hz.w[x];
                 }
-            }
-        });
+                let block_row = (((y as f32 + 0.5) / sy) as usize).min(low.1 - 1) / BLOCK;
+                for &(x0, x1, column) in &runs {
+                    let (dx, dy) = if offsets.is_empty() { (0, 0) } else { offsets[block_row * bw + column] };
+                    let py = (y as isize + dy).clamp(0, fh as isize - 1) as usize;
+                    // The part of the run whose source stays inside the frame is one slice.
+                    let lo = (x0 as isize).max(-dx).min(x1 as isize) as usize;
+                    let hi = ((x1 as isize).min(fw as isize - dx)).max(lo as isize) as usize;
+                    for (o, p) in out.iter_mut().zip(&prev) {
+                        let src = &p[py * fw..(py + 1) * fw];
+                        for x in (x0..lo).chain(hi..x1) {
+                            let px = (x as isize + dx).clamp(0, fw as isize - 1) as usize;
+                            o[x] += k[x] * (src[px] - o[x]);
+                        }
+                        let shifted = &src[(lo as isize + dx) as usize..(hi as isize + dx) as usize];
+                        blend_run(&mut o[lo..hi], shifted, &k[lo..hi]);
+                    }
+                }
+            },
+        );
+    }
+}
+
+/// `o += k·(p − o)` over equal-length slices (vectorised).
+#[inline(always)]
+fn blend_run(o: &mut [f32], p: &[f32], k: &[f32]) {
+    for ((o, p), k) in o.iter_mut().zip(p).zip(k) {
+        *o += k * (p - *o);
     }
 }
 
