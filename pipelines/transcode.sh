@@ -104,9 +104,11 @@ if [ "${mistimed:-0}" -gt 0 ]; then
   fi
 fi
 
+# The encoder's I420 is what animestyle stylizes (in its own planes): a decoder's I420 passes
+# the videoconvert untouched, and nothing is converted after the element.
 # shellcheck disable=SC2086
 gst-launch-1.0 -e -q filesrc location="$in" ! decodebin name=d \
-  d. ! video/x-raw ! queue ! videoconvert ! animestyle "${props[@]}" ! $progress videoconvert ! \
-  video/x-raw,format=I420 ! $restamp x264enc speed-preset=veryfast ! queue ! mux. \
+  d. ! video/x-raw ! queue ! videoconvert ! video/x-raw,format=I420 ! animestyle "${props[@]}" ! $progress \
+  $restamp x264enc speed-preset=veryfast ! queue ! mux. \
   $audio_branch \
   mp4mux name=mux ! filesink location="$out"

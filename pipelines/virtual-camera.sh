@@ -42,8 +42,10 @@ if [ "$test_source" = 1 ]; then
 else
   source_part="v4l2src device=$device"
 fi
-pipeline="$source_part ! videoconvert ! videoscale ! videorate ! \
-video/x-raw,width=$width,height=$height,framerate=$fps/1 ! videoconvert ! animestyle ${props[*]} ! \
+# YUY2 from the source to the loopback device: a YUY2 camera is stylized in its own format and
+# the videoconverts pass it through; they convert only for a camera with another format.
+pipeline="$source_part ! videoconvert ! video/x-raw,format=YUY2 ! videoscale ! videorate ! \
+video/x-raw,width=$width,height=$height,framerate=$fps/1 ! animestyle ${props[*]} ! \
 videoconvert ! video/x-raw,format=YUY2 ! v4l2sink device=$output sync=false"
 if [ "$print" = 1 ]; then echo "$pipeline"; exit 0; fi
 if [ "$test_source" = 0 ] && [ ! -e "$device" ]; then

@@ -27,8 +27,11 @@ while [ $# -gt 0 ]; do
 done
 check_live_options
 
+# The camera's raw format (YUY2, NV12, I420, …) goes through scaling and animestyle as it is; the
+# first videoconvert only acts for formats animestyle does not take (e.g. GRAY8), the last only
+# for a window that needs another format.
 pipeline="v4l2src device=$device ! videoconvert ! videoscale ! video/x-raw,width=$width,height=$height ! \
-videorate ! video/x-raw,framerate=$fps/1 ! videoconvert ! animestyle ${props[*]} ! videoconvert ! autovideosink sync=false"
+videorate ! video/x-raw,framerate=$fps/1 ! animestyle ${props[*]} ! videoconvert ! autovideosink sync=false"
 if [ "$print" = 1 ]; then echo "$pipeline"; exit 0; fi
 [ -e "$device" ] || { echo "error: no camera at $device; pass --device /dev/videoN (see 'ls /dev/video*')" >&2; exit 1; }
 

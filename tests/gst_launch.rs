@@ -79,6 +79,34 @@ fn gst_launch_runs_the_default_pipeline_shape() {
     );
 }
 
+/// The design line, `gst-launch-1.0 v4l2src ! animestyle ! autovideosink`, as written but for
+/// two stand-ins: `videotestsrc` giving what a typical webcam gives (raw YUY2, 640×480 at 30
+/// fps) for `v4l2src`, and `fakesink` for the window. No `videoconvert` anywhere, and the
+/// frames that reach the sink are the camera's format.
+#[test]
+fn gst_launch_runs_the_design_line_on_a_yuy2_camera_stand_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gst_tool(
+        "gst-launch-1.0",
+        &[
+            "-v",
+            "videotestsrc",
+            "num-buffers=10",
+            "!",
+            "video/x-raw,format=YUY2,width=640,height=480,framerate=30/1",
+            "!",
+            "animestyle",
+            "!",
+            "fakesink",
+        ],
+        &dir.path().join("registry.bin"),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "gst-launch failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let sink_caps = stdout.lines().find(|l| l.contains("fakesink0.GstPad:sink: caps")).unwrap_or_default();
+    assert!(sink_caps.contains("format=(string)YUY2"), "the sink should get the camera's YUY2: {sink_caps}");
+}
+
 /// Video frames (or encoded video access units) reaching `description`'s element named
 /// `sink`, and their span: first PTS to the end of the last frame. (An MP4 from an encoder
 /// with B-frames starts at a PTS of a few frames, so the span is what a player shows.)
