@@ -193,7 +193,7 @@ fn scale_plane(slot: &mut Option<Resampler>, src: &[f32], from: (usize, usize), 
 impl YuvBuffers {
     /// The frame's planes scaled to the network's `content` size, then converted to RGB there
     /// (never at the frame's size) into `network_in`.
-    fn to_network(
+    fn scale_to_network(
         &mut self,
         frame: &YuvFrame,
         content: (usize, usize),
@@ -374,7 +374,7 @@ impl FramePipeline {
                 reduced
             }
             FrameIn::Yuv(yuv) => {
-                b.yuv.to_network(yuv, content, &mut b.down, &mut b.network_in);
+                b.yuv.scale_to_network(yuv, content, &mut b.down, &mut b.network_in);
                 true
             }
         };
@@ -563,6 +563,12 @@ impl FramePipeline {
         let upsample_ms = (!same_size).then(|| elapsed_ms(started));
         let at = if same_size && inferred.shared.is_none() { Upsampled::NetworkOut } else { Upsampled::Upscaled };
         (at, upsample_ms)
+    }
+}
+
+impl Default for FramePipeline {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -67,6 +67,9 @@ pub fn mean_abs_diff(a: &Planes, b: &Planes) -> f32 {
     (sum / a.data.len().max(1) as f64) as f32
 }
 
+/// Bilinear taps from one size to another: `((from, to), horizontal, vertical)`.
+type SizedTaps = (((usize, usize), (usize, usize)), BilinearTaps, BilinearTaps);
+
 /// The smoothing state of one stream.
 #[derive(Debug, Clone, Default)]
 pub struct TemporalFilter {
@@ -82,7 +85,7 @@ pub struct TemporalFilter {
     weights: Vec<f32>,
     tmp: Vec<f32>,
     /// Interpolation taps from network size to each output size in use (luma and chroma).
-    taps: Vec<(((usize, usize), (usize, usize)), BilinearTaps, BilinearTaps)>,
+    taps: Vec<SizedTaps>,
 }
 
 impl TemporalFilter {

@@ -124,12 +124,12 @@ impl YuvMatrix {
 
     /// One colour, RGB 0–255 → YUV code values (not rounded or clamped).
     pub fn rgb_to_yuv(&self, rgb: [f32; 3]) -> [f32; 3] {
-        self.coefficients().to_yuv(rgb)
+        self.coefficients().encode(rgb)
     }
 
     /// One colour, YUV code values → RGB 0–255 (not clamped).
     pub fn yuv_to_rgb(&self, yuv: [f32; 3]) -> [f32; 3] {
-        self.coefficients().to_rgb(yuv)
+        self.coefficients().decode(yuv)
     }
 }
 
@@ -148,13 +148,13 @@ struct Coefficients {
 
 impl Coefficients {
     #[inline(always)]
-    fn to_yuv(&self, [r, g, b]: [f32; 3]) -> [f32; 3] {
+    fn encode(self, [r, g, b]: [f32; 3]) -> [f32; 3] {
         let dot = |k: [f32; 3]| k[0] * r + k[1] * g + k[2] * b;
         [self.y_off + dot(self.to_y), 128.0 + dot(self.to_u), 128.0 + dot(self.to_v)]
     }
 
     #[inline(always)]
-    fn to_rgb(&self, [y, u, v]: [f32; 3]) -> [f32; 3] {
+    fn decode(self, [y, u, v]: [f32; 3]) -> [f32; 3] {
         let (y, u, v) = ((y - self.y_off) * self.from_y, u - 128.0, v - 128.0);
         [y + self.v_to_r * v, y + self.u_to_g * u + self.v_to_g * v, y + self.u_to_b * u]
     }
@@ -165,7 +165,7 @@ impl Coefficients {
 pub fn yuv_to_rgb(yuv: &Planes, matrix: &YuvMatrix, rgb: &mut Planes) {
     let k = matrix.coefficients();
     rgb.resize(yuv.width, yuv.height);
-    convert(yuv, rgb, |p| k.to_rgb(p).map(|v| v.clamp(0.0, 255.0)));
+    convert(yuv, rgb, |p| k.decode(p).map(|v| v.clamp(0.0, 255.0)));
 }
 
 /// `rgb` (0–255) → Y, U, V code values in `yuv` (three planes of the same size, not clamped:
@@ -173,7 +173,7 @@ pub fn yuv_to_rgb(yuv: &Planes, matrix: &YuvMatrix, rgb: &mut Planes) {
 pub fn rgb_to_yuv(rgb: &Planes, matrix: &YuvMatrix, yuv: &mut Planes) {
     let k = matrix.coefficients();
     yuv.resize(rgb.width, rgb.height);
-    convert(rgb, yuv, |p| k.to_yuv(p));
+    convert(rgb, yuv, |p| k.encode(p));
 }
 
 fn convert(src: &Planes, dst: &mut Planes, f: impl Fn([f32; 3]) -> [f32; 3] + Sync) {
@@ -294,16 +294,17 @@ pub fn write_yuv(stylized: &YuvPlanes, original: &YuvFrame, out: &mut YuvFrameMu
                 // The split's columns in this component's samples.
                 let shift = if c == 0 { 0 } else { layout.chroma_shift.0 };
                 let middle = size.0 / 2;
+                // Samples left of `keep` stay the original's; `divider` (first, last) is drawn.
                 let (keep, divider) = if split {
-                    (middle >> shift, (middle.saturating_sub(1) >> shift)..=(middle.min(size.0 - 1) >> shift))
+                    (middle >> shift, (middle.saturating_sub(1) >> shift, middle.min(size.0 - 1) >> shift))
                 } else {
-                    (0, 1..=0)
+                    (0, (usize::MAX, 0))
                 };
                 let divider_value = if c == 0 { white } else { 128.0 };
                 for (x, v) in values.iter().enumerate() {
                     let at = offset + x * step;
                     let o = line[at] as f32;
-                    let value = if divider.contains(&x) {
+                    let value = if (divider.0..=divider.1).contains(&x) {
                         divider_value
                     } else if x < keep {
                         continue;
