@@ -173,7 +173,6 @@ struct YuvBuffers {
     /// The stylized image in the frame's planes.
     stylized: YuvPlanes,
     down_chroma: Option<Resampler>,
-    luma_to_chroma: Option<Resampler>,
     up_chroma: Option<Resampler>,
     grey: GreyGuidedUpsampler,
     grey_chroma: GreyGuidedUpsampler,
@@ -249,12 +248,7 @@ impl YuvBuffers {
             // Chroma is larger than the network's output: each chroma plane guided by the
             // frame's luma at chroma size (a grey guide: chroma changes where luma does).
             let luma = &mut self.luma_at_chroma;
-            if full == chroma {
-                luma.clone_from(&self.frame.y.data);
-            } else {
-                luma.resize(chroma.0 * chroma.1, 0.0);
-                Resampler::cached(&mut self.luma_to_chroma, full, chroma).resample_plane(&self.frame.y.data, luma);
-            }
+            yuv::luma_at_chroma(&self.frame.y, frame.layout.chroma_shift, luma);
             for (c, dst) in [(1, &mut self.stylized.u), (2, &mut self.stylized.v)] {
                 dst.resize(chroma.0, chroma.1);
                 self.grey_chroma.upsample((guide.plane(0), out.plane(c)), low, luma, chroma, &mut dst.data);

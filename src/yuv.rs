@@ -194,6 +194,34 @@ fn convert(src: &Planes, dst: &mut Planes, f: impl Fn([f32; 3]) -> [f32; 3] + Sy
     );
 }
 
+/// The luma plane averaged over each chroma sample's luma samples (2×2 for 4:2:0, 2×1 for
+/// 4:2:2; a missing last column or row at odd sizes is left out of the mean): the luma at
+/// chroma size, as a guide for chroma.
+pub fn luma_at_chroma(y: &Plane, (sx, sy): (u32, u32), out: &mut Vec<f32>) {
+    let (w, h) = y.size();
+    let (cw, ch) = (w.div_ceil(1 << sx), h.div_ceil(1 << sy));
+    out.resize(cw * ch, 0.0);
+    let (fx, fy) = (1usize << sx, 1usize << sy);
+    out.par_chunks_exact_mut(cw).enumerate().for_each(|(cy, row)| {
+        let rows = (cy * fy..((cy + 1) * fy).min(h)).map(|r| &y.data[r * w..(r + 1) * w]);
+        let n_rows = rows.len();
+        row.fill(0.0);
+        for line in rows {
+            if fx == 2 {
+                let (pairs, rest) = line.as_chunks::<2>();
+                row.iter_mut().zip(pairs).for_each(|(d, [a, b])| *d += 0.5 * (a + b));
+                if let (Some(d), [last]) = (row.last_mut(), rest) {
+                    *d += last;
+                }
+            } else {
+                row.iter_mut().zip(line).for_each(|(d, v)| *d += v);
+            }
+        }
+        let inv = 1.0 / n_rows as f32;
+        row.iter_mut().for_each(|d| *d *= inv);
+    });
+}
+
 /// A YUV frame's float planes: Y at the frame's size, U and V at the chroma size, code values.
 #[derive(Debug, Clone, Default)]
 pub struct YuvPlanes {
@@ -435,6 +463,17 @@ mod tests {
         assert_eq!(row[3..5], [235, 235], "divider: limited-range white");
         let half = ((planes[0][7] as f32 + 200.0) / 2.0 + 0.5) as u8;
         assert_eq!(row[7], half, "right: half way");
+    }
+
+    #[test]
+    fn luma_at_chroma_averages_each_chroma_samples_luma() {
+        let y = Plane { width: 5, height: 3, data: (0..15).map(|v| v as f32).collect() };
+        let mut out = Vec::new();
+        luma_at_chroma(&y, (1, 1), &mut out);
+        // 2×2 means; the odd last column and row average what exists.
+        assert_eq!(out, vec![3.0, 5.0, 6.5, 10.5, 12.5, 14.0]);
+        luma_at_chroma(&y, (1, 0), &mut out);
+        assert_eq!(out[..3], [0.5, 2.5, 4.0]);
     }
 
     #[test]
