@@ -29,6 +29,7 @@
 //! cargo bench --bench latency                       # 8 s per run
 //! cargo bench --bench latency -- --seconds 15 --size 1920x1080
 //! cargo bench --bench latency -- --strip-only       # just docs/latest-reuse-strip.png
+//! cargo bench --bench latency -- --format YUY2 --size 1920x1080 --fps 30 --table-only
 //! ```
 //!
 //! The machine may be shared and noisy: compare the policies within one run.
@@ -44,6 +45,10 @@ use gst::prelude::*;
 struct Options {
     seconds: u32,
     size: (u32, u32),
+    /// The source's raw format (a webcam's YUY2, NV12, … or RGBx).
+    format: String,
+    /// Only the latency table (no hot-swap runs, no strip).
+    table_only: bool,
     rates: Vec<u32>,
     /// Extra element properties, e.g. `threads=1`.
     extra: String,
@@ -55,6 +60,8 @@ fn parse_options() -> Options {
     let mut o = Options {
         seconds: 8,
         size: (1280, 720),
+        format: "RGBx".into(),
+        table_only: false,
         rates: vec![30, 60],
         extra: String::new(),
         policies: ["every-frame", "drop", "latest"].map(String::from).to_vec(),
@@ -71,6 +78,8 @@ fn parse_options() -> Options {
             }
             "--props" => o.extra = args.next().expect("--props 'name=value ...'"),
             "--strip-only" => o.strip_only = true,
+            "--format" => o.format = args.next().expect("--format YUY2|NV12|RGBx|…"),
+            "--table-only" => o.table_only = true,
             "--policy" => o.policies = vec![args.next().expect("--policy NAME")],
             "--fps" => o.rates = vec![args.next().and_then(|v| v.parse().ok()).expect("--fps N")],
             _ => {} // cargo bench passes --bench
@@ -103,9 +112,9 @@ fn run(policy: &str, fps: u32, o: &Options) -> Row {
     let (w, h) = o.size;
     let pipeline = gst::parse::launch(&format!(
         "videotestsrc is-live=true pattern=ball num-buffers={frames} ! \
-         video/x-raw,format=RGBx,width={w},height={h},framerate={fps}/1 ! \
+         video/x-raw,format={},width={w},height={h},framerate={fps}/1 ! \
          animestyle name=style realtime-policy={policy} {} ! fakesink name=sink sync=true qos=true",
-        o.extra
+        o.format, o.extra
     ))
     .expect("pipeline")
     .downcast::<gst::Pipeline>()
@@ -186,9 +195,9 @@ fn swap_run(policy: &str, o: &Options) -> SwapRow {
     let new_model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/animestyle-handmade.onnx");
     let pipeline = gst::parse::launch(&format!(
         "videotestsrc is-live=true pattern=ball num-buffers={frames} ! \
-         video/x-raw,format=RGBx,width={w},height={h},framerate={fps}/1 ! \
+         video/x-raw,format={},width={w},height={h},framerate={fps}/1 ! \
          animestyle name=style realtime-policy={policy} {} ! fakesink sync=true qos=true",
-        o.extra
+        o.format, o.extra
     ))
     .expect("pipeline")
     .downcast::<gst::Pipeline>()
@@ -324,8 +333,8 @@ fn main() {
         return write_reuse_strip();
     }
     println!(
-        "\nLive latency, {}x{} videotestsrc is-live=true, default properties, fakesink sync=true qos=true, {} s per run\n",
-        o.size.0, o.size.1, o.seconds
+        "\nLive latency, {}x{} {} videotestsrc is-live=true, default properties, fakesink sync=true qos=true, {} s per run\n",
+        o.size.0, o.size.1, o.format, o.seconds
     );
     println!(
         "| source fps | realtime-policy | LATENCY query: element / pipeline ms | measured p50 / p95 / max ms | frames in / out | \
@@ -353,6 +362,9 @@ fn main() {
                 s.get::<f64>("processing-mean-ms").unwrap_or(f64::NAN),
             );
         }
+    }
+    if o.table_only {
+        return;
     }
     println!(
         "\nHot-swap to models/animestyle-handmade.onnx at frame {SWAP_AT}, 30 fps ({:.1} ms a frame)\n",
