@@ -416,8 +416,10 @@ impl FramePipeline {
         let mut report = FrameReport::new(inferred.fate, canvas);
         if let Some(made_by) = inferred.model.as_ref().filter(|m| m.serial != self.shown_model) {
             self.shown_model = made_by.serial;
-            // The new model's output must not be skipped in favour of the old one's.
+            // The new model's output must not be skipped in favour of the old one's, nor
+            // blended with it by the temporal filter: the switch is a cut.
             self.skip.forget();
+            self.temporal.reset();
             report.model_changed = Some(made_by.clone());
         }
         report.inference_ms = inferred.inference_ms;

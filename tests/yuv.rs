@@ -215,3 +215,104 @@ fn the_design_line_runs_on_yuy2_without_conversions() {
     )
     .expect("YUY2 camera stand-in → animestyle → sink");
 }
+
+/// The Y, U, V codes of `rgb` under GStreamer's default colorimetry for small frames (BT.601,
+/// limited range).
+fn bt601(rgb: [u8; 3]) -> [u8; 3] {
+    encode(rgb.map(|v| v as f64), (0.299, 0.114))
+}
+
+/// True when every sample of every component of `buffer` is within 1 of `codes`.
+fn is_flat(buffer: &gst::Buffer, info: &gst_video::VideoInfo, codes: [u8; 3]) -> bool {
+    components(buffer, info).iter().zip(codes).all(|(c, v)| c.iter().all(|s| (*s as i32 - v as i32).abs() <= 1))
+}
+
+/// Under `latest` (a harness looks live, so `auto` picks it) a YUY2 stream keeps every frame and
+/// its timestamp, and every frame shows a stylization.
+#[test]
+fn latest_keeps_every_yuy2_frame_and_its_timestamp() {
+    init();
+    const GREEN: [u8; 3] = [40, 200, 90];
+    let model = model_file(&fixtures::flat_colour(GREEN, 0));
+    let (w, h) = (64, 48);
+    let info = gst_video::VideoInfo::builder(VideoFormat::Yuy2, w, h).build().unwrap();
+    let input = through("videoconvert ! capsfilter caps=video/x-raw,format=YUY2", (w, h));
+    let mut harness = harness(&[model_prop(&model.path)], VideoFormat::Yuy2, w, h);
+    for i in 0..20u64 {
+        let mut buffer = input.copy();
+        let b = buffer.get_mut().unwrap();
+        b.set_pts(gst::ClockTime::from_mseconds(33 * i));
+        b.set_duration(gst::ClockTime::from_mseconds(33));
+        let out = harness.push_and_pull(buffer).expect("every frame comes out");
+        assert_eq!(out.pts(), Some(gst::ClockTime::from_mseconds(33 * i)), "frame {i} keeps its timestamp");
+        assert!(is_flat(&out, &info, bt601(GREEN)), "frame {i} is stylized");
+    }
+    let stats = harness.element().unwrap().property::<gst::Structure>("stats");
+    assert!(stats.get::<String>("realtime-policy").unwrap().starts_with("latest"), "{stats}");
+    assert_eq!(stats.get::<u64>("frames").unwrap(), 20);
+}
+
+/// `model` set while an NV12 stream plays, with default smoothing: the switch comes between two
+/// frames, each frame is wholly the old model's or the new one's (the temporal filter does not
+/// fade one into the other), and none is lost.
+#[test]
+fn hot_swap_on_an_nv12_stream_loses_no_frame() {
+    init();
+    const RED: [u8; 3] = [220, 30, 30];
+    const BLUE: [u8; 3] = [30, 40, 220];
+    let (red, blue) = (model_file(&fixtures::flat_colour(RED, 0)), model_file(&fixtures::flat_colour(BLUE, 0)));
+    let (w, h) = (48, 32);
+    let info = gst_video::VideoInfo::builder(VideoFormat::Nv12, w, h).build().unwrap();
+    let input = through("videoconvert ! capsfilter caps=video/x-raw,format=NV12", (w, h));
+    let mut harness = harness(&[model_prop(&red.path), every_frame()], VideoFormat::Nv12, w, h);
+    let push = |harness: &mut gst_check::Harness, colours: &mut Vec<Option<[u8; 3]>>| {
+        let out = harness.push_and_pull(input.clone()).expect("every frame comes out");
+        colours.push([RED, BLUE].into_iter().find(|c| is_flat(&out, &info, bt601(*c))));
+    };
+    let mut colours = Vec::new();
+    for _ in 0..3 {
+        push(&mut harness, &mut colours);
+    }
+    harness.element().unwrap().set_property("model", blue.path.to_str().unwrap());
+    let mut pushed = 3;
+    while pushed < 2000 && !colours.contains(&Some(BLUE)) {
+        push(&mut harness, &mut colours);
+        pushed += 1;
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    push(&mut harness, &mut colours);
+    pushed += 1;
+    let first_blue = colours.iter().position(|c| *c == Some(BLUE)).expect("the new model takes over");
+    assert!(colours[..first_blue].iter().all(|c| *c == Some(RED)), "{colours:?}");
+    assert!(colours[first_blue..].iter().all(|c| *c == Some(BLUE)), "{colours:?}");
+    assert_eq!(colours.len(), pushed);
+}
+
+/// `view=split` on I420: the left half is the original's samples, a white divider, the right
+/// half stylized; in luma and in chroma.
+#[test]
+fn split_view_on_i420_keeps_the_left_half_original() {
+    init();
+    const GREEN: [u8; 3] = [40, 200, 90];
+    let model = model_file(&fixtures::flat_colour(GREEN, 0));
+    let (w, h) = (64, 36);
+    let info = gst_video::VideoInfo::builder(VideoFormat::I420, w, h).build().unwrap();
+    let input = through("videoconvert ! capsfilter caps=video/x-raw,format=I420", (w, h));
+    let props = [model_prop(&model.path), every_frame(), ("view", enum_value("view", "split"))];
+    let mut harness = harness(&props, VideoFormat::I420, w, h);
+    let out = harness.push_and_pull(input.clone()).expect("a frame comes out");
+    let (before, after) = (components(&input, &info), components(&out, &info));
+    let green = bt601(GREEN);
+    for (c, width) in [(0, w as usize), (1, w as usize / 2), (2, w as usize / 2)] {
+        let middle = width / 2;
+        for (row_in, row_out) in before[c].chunks(width).zip(after[c].chunks(width)) {
+            let divider = if c == 0 { 235 } else { 128 };
+            assert_eq!(row_out[..middle - 1], row_in[..middle - 1], "component {c}: left half original");
+            assert_eq!(row_out[middle - 1..=middle], [divider, divider], "component {c}: divider");
+            assert!(
+                row_out[middle + 1..].iter().all(|v| (*v as i32 - green[c] as i32).abs() <= 1),
+                "component {c}: right half stylized"
+            );
+        }
+    }
+}
