@@ -356,6 +356,33 @@ mod tests {
     }
 
     #[test]
+    fn yuv_planes_of_two_sizes_are_each_smoothed_at_their_own_size() {
+        let (w, h) = (64, 48);
+        let mut f = TemporalFilter::default();
+        let plane = |w: usize, h: usize, v: f32| Plane { width: w, height: h, data: vec![v; w * h] };
+        let frame = |v: f32| YuvPlanes { y: plane(w, h, v), u: plane(w / 2, h / 2, v), v: plane(w / 2, h / 2, v) };
+        let input = Planes::from_fn(32, 24, |_, _, _| 100.0);
+        let mut first = frame(100.0);
+        assert_eq!(f.process_yuv(&input, &mut first, &settings()), Outcome::Started);
+        // The same input, a different output: every plane keeps most of its history.
+        let mut second = frame(200.0);
+        assert_eq!(f.process_yuv(&input, &mut second, &settings()), Outcome::Smoothed);
+        let k = settings().smoothing * MAX_WEIGHT;
+        for p in second.planes() {
+            assert!(
+                p.data.iter().all(|v| (v - (200.0 - k * 100.0)).abs() < 0.5),
+                "{} x {}: {}",
+                p.width,
+                p.height,
+                p.data[0]
+            );
+        }
+        // Chroma at another size than before is no history to blend with.
+        let mut resized = YuvPlanes { u: plane(w, h, 50.0), v: plane(w, h, 50.0), ..frame(200.0) };
+        assert_eq!(f.process_yuv(&input, &mut resized, &settings()), Outcome::Started);
+    }
+
+    #[test]
     fn scene_cut_resets_history() {
         let (w, h) = (32, 32);
         let mut f = TemporalFilter::default();
