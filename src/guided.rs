@@ -101,23 +101,71 @@ fn box3(src: &[f32], dst: &mut [f32], tmp: &mut Vec<f32>, (w, h): (usize, usize)
     }
 }
 
-/// Reusable state of the guided upsampler; rebuilds its tables when sizes change.
+/// What a guided upsampler keeps from frame to frame: its sizes and interpolation taps (rebuilt
+/// when the sizes change) and its scratch planes.
 #[derive(Debug, Clone)]
-pub struct GuidedUpsampler {
+struct Scratch {
     radius: usize,
     eps: f32,
     low: (usize, usize),
     full: (usize, usize),
     horizontal: BilinearTaps,
     vertical: BilinearTaps,
-    /// Low resolution, [`MOMENTS`] planes: products, then reused for the raw coefficients.
+    /// Low resolution: the products whose window means the fit needs, then the raw coefficients.
     raw: Vec<f32>,
-    /// Low resolution, [`MOMENTS`] planes: window means of `raw`.
+    /// Low resolution: window means of `raw`.
     means: Vec<f32>,
-    /// Low resolution, `3 ×` [`PER_CHANNEL`] planes: box-averaged coefficients `A_c`, `B_c`.
+    /// Low resolution: the box-averaged coefficients.
     coeffs: Vec<f32>,
     /// The coefficient planes interpolated along x to full width, at low height.
     wide: Vec<f32>,
+}
+
+impl Scratch {
+    fn new(radius: usize, eps: f32) -> Self {
+        Scratch {
+            radius,
+            eps,
+            low: (0, 0),
+            full: (0, 0),
+            horizontal: BilinearTaps::default(),
+            vertical: BilinearTaps::default(),
+            raw: Vec::new(),
+            means: Vec::new(),
+            coeffs: Vec::new(),
+            wide: Vec::new(),
+        }
+    }
+
+    fn set_sizes(&mut self, low: (usize, usize), full: (usize, usize)) {
+        assert!(low.0 > 0 && low.1 > 0 && full.0 > 0 && full.1 > 0);
+        if self.low != low || self.full != full {
+            (self.low, self.full) = (low, full);
+            self.horizontal = BilinearTaps::new(low.0, full.0);
+            self.vertical = BilinearTaps::new(low.1, full.1);
+        }
+    }
+
+    /// The first `planes` coefficient planes interpolated along x to full width, into `wide`.
+    fn widen(&mut self, planes: usize) {
+        let ((lw, lh), fw) = (self.low, self.full.0);
+        self.wide.resize(planes * lh * fw, 0.0);
+        let hz = &self.horizontal;
+        let coeffs = &self.coeffs;
+        self.wide.par_chunks_exact_mut(fw).enumerate().for_each(|(row, dst)| {
+            let src = &coeffs[row * lw..(row + 1) * lw];
+            for (x, d) in dst.iter_mut().enumerate() {
+                let (a, b) = (src[hz.i0[x]], src[hz.i1[x]]);
+                *d = a + (b - a) * hz.w[x];
+            }
+        });
+    }
+}
+
+/// The guided filter with a colour guide (RGB frames).
+#[derive(Debug, Clone)]
+pub struct GuidedUpsampler {
+    s: Scratch,
 }
 
 impl Default for GuidedUpsampler {
@@ -136,18 +184,7 @@ fn box_mean_planes(src: &[f32], dst: &mut [f32], size: (usize, usize), r: usize)
 
 impl GuidedUpsampler {
     pub fn new(radius: usize, eps: f32) -> Self {
-        GuidedUpsampler {
-            radius,
-            eps,
-            low: (0, 0),
-            full: (0, 0),
-            horizontal: BilinearTaps::default(),
-            vertical: BilinearTaps::default(),
-            raw: Vec::new(),
-            means: Vec::new(),
-            coeffs: Vec::new(),
-            wide: Vec::new(),
-        }
+        GuidedUpsampler { s: Scratch::new(radius, eps) }
     }
 
     /// Upsamples `low_output` (the network's output, same size as `low_guide`, the image the
@@ -157,26 +194,20 @@ impl GuidedUpsampler {
         let low = (low_guide.width, low_guide.height);
         let full = (full_guide.width, full_guide.height);
         assert_eq!(low, (low_output.width, low_output.height), "guide and output must be the same size");
-        assert!(low.0 > 0 && low.1 > 0 && full.0 > 0 && full.1 > 0);
-        if self.low != low || self.full != full {
-            self.low = low;
-            self.full = full;
-            self.horizontal = BilinearTaps::new(low.0, full.0);
-            self.vertical = BilinearTaps::new(low.1, full.1);
-        }
+        self.s.set_sizes(low, full);
         self.fit_coefficients(low_guide, low_output);
         self.apply(full_guide, out);
     }
 
     /// Low resolution: `A_c`, `B_c` of every pixel (box means of the per-window `a_c`, `b_c`).
     fn fit_coefficients(&mut self, low_guide: &Planes, low_output: &Planes) {
-        let (w, h) = self.low;
+        let (w, h) = self.s.low;
         let n = w * h;
-        let eps = self.eps;
+        let eps = self.s.eps;
         let (g, p) = (&low_guide.data, &low_output.data);
         // Products, one plane each: I_k, I_j·I_k (j ≤ k), p_c, I_k·p_c.
-        self.raw.resize(MOMENTS * n, 0.0);
-        self.raw.par_chunks_exact_mut(n).enumerate().for_each(|(m, plane)| {
+        self.s.raw.resize(MOMENTS * n, 0.0);
+        self.s.raw.par_chunks_exact_mut(n).enumerate().for_each(|(m, plane)| {
             let i = |k: usize| &g[k * n..(k + 1) * n];
             let o = |c: usize| &p[c * n..(c + 1) * n];
             let product = |a: &[f32], b: &[f32], plane: &mut [f32]| {
@@ -192,15 +223,15 @@ impl GuidedUpsampler {
                 _ => product(i((m - 12) % 3), o((m - 12) / 3), plane), // I_k·p_c at 12 + 3c + k
             }
         });
-        self.means.resize(MOMENTS * n, 0.0);
-        box_mean_planes(&self.raw, &mut self.means, self.low, self.radius);
+        self.s.means.resize(MOMENTS * n, 0.0);
+        box_mean_planes(&self.s.raw, &mut self.s.means, self.s.low, self.s.radius);
 
         // Per pixel: a_c = (Σ + eps·U)⁻¹ cov(I, p_c), b_c = mean(p_c) − a_c·mean(I); rows in
         // parallel, straight into the coefficient planes; then box-averaged.
         let planes = 3 * PER_CHANNEL;
-        let means = &self.means;
+        let means = &self.s.means;
         let mut rows: Vec<Vec<&mut [f32]>> = (0..h).map(|_| Vec::with_capacity(planes)).collect();
-        for plane in self.raw[..planes * n].chunks_exact_mut(n) {
+        for plane in self.s.raw[..planes * n].chunks_exact_mut(n) {
             for (row, slice) in rows.iter_mut().zip(plane.chunks_exact_mut(w)) {
                 row.push(slice);
             }
@@ -209,33 +240,22 @@ impl GuidedUpsampler {
             let m: [&[f32]; MOMENTS] = std::array::from_fn(|i| &means[i * n + y * w..i * n + (y + 1) * w]);
             solve_row(&m, out.try_into().expect("twelve coefficient rows"), eps, w);
         });
-        self.coeffs.resize(planes * n, 0.0);
-        box_mean_planes(&self.raw[..planes * n], &mut self.coeffs, self.low, self.radius);
+        self.s.coeffs.resize(planes * n, 0.0);
+        box_mean_planes(&self.s.raw[..planes * n], &mut self.s.coeffs, self.s.low, self.s.radius);
     }
 
     /// Full resolution: `q_c = A_c·I + B_c` with `A`, `B` bilinearly interpolated.
     fn apply(&mut self, full_guide: &Planes, out: &mut Planes) {
-        let (lw, lh) = self.low;
-        let (fw, fh) = self.full;
-        let ln = lw * lh;
+        let lh = self.s.low.1;
+        let (fw, fh) = self.s.full;
         let planes = 3 * PER_CHANNEL;
         // Along x: every coefficient plane, lh rows of fw.
-        self.wide.resize(planes * lh * fw, 0.0);
-        let hz = &self.horizontal;
-        let coeffs = &self.coeffs;
-        self.wide.par_chunks_exact_mut(fw).enumerate().for_each(|(row, dst)| {
-            let (plane, y) = (row / lh, row % lh);
-            let src = &coeffs[plane * ln + y * lw..plane * ln + (y + 1) * lw];
-            for (x, d) in dst.iter_mut().enumerate() {
-                let (a, b) = (src[hz.i0[x]], src[hz.i1[x]]);
-                *d = a + (b - a) * hz.w[x];
-            }
-        });
+        self.s.widen(planes);
         // Along y, fused with A·I + B, one output row per task.
         out.resize(fw, fh);
         let fn_ = fw * fh;
-        let vt = &self.vertical;
-        let wide = &self.wide;
+        let vt = &self.s.vertical;
+        let wide = &self.s.wide;
         let g = &full_guide.data;
         let (r_plane, rest) = out.data.split_at_mut(fn_);
         let (g_plane, b_plane) = rest.split_at_mut(fn_);
@@ -263,34 +283,12 @@ impl GuidedUpsampler {
 /// Two coefficient planes instead of twelve: a third of the colour guide's work per pixel.
 #[derive(Debug, Clone)]
 pub struct GreyGuidedUpsampler {
-    radius: usize,
-    eps: f32,
-    low: (usize, usize),
-    full: (usize, usize),
-    horizontal: BilinearTaps,
-    vertical: BilinearTaps,
-    /// Low resolution: I, I², p, I·p; then a, b.
-    raw: Vec<f32>,
-    means: Vec<f32>,
-    /// Low resolution: box-averaged A, B.
-    coeffs: Vec<f32>,
-    wide: Vec<f32>,
+    s: Scratch,
 }
 
 impl Default for GreyGuidedUpsampler {
     fn default() -> Self {
-        GreyGuidedUpsampler {
-            radius: DEFAULT_RADIUS,
-            eps: DEFAULT_EPS,
-            low: (0, 0),
-            full: (0, 0),
-            horizontal: BilinearTaps::default(),
-            vertical: BilinearTaps::default(),
-            raw: Vec::new(),
-            means: Vec::new(),
-            coeffs: Vec::new(),
-            wide: Vec::new(),
-        }
+        GreyGuidedUpsampler { s: Scratch::new(DEFAULT_RADIUS, DEFAULT_EPS) }
     }
 }
 
@@ -308,15 +306,10 @@ impl GreyGuidedUpsampler {
         let (lw, lh) = low;
         let (fw, fh) = full;
         let n = lw * lh;
-        assert!(n > 0 && fw * fh > 0);
         assert_eq!((low_guide.len(), low_output.len(), full_guide.len()), (n, n, fw * fh));
-        if self.low != low || self.full != full {
-            (self.low, self.full) = (low, full);
-            self.horizontal = BilinearTaps::new(lw, fw);
-            self.vertical = BilinearTaps::new(lh, fh);
-        }
-        self.raw.resize(4 * n, 0.0);
-        self.raw.par_chunks_exact_mut(n).enumerate().for_each(|(m, plane)| {
+        self.s.set_sizes(low, full);
+        self.s.raw.resize(4 * n, 0.0);
+        self.s.raw.par_chunks_exact_mut(n).enumerate().for_each(|(m, plane)| {
             let (g, p) = (low_guide, low_output);
             match m {
                 0 => plane.copy_from_slice(g),
@@ -325,10 +318,10 @@ impl GreyGuidedUpsampler {
                 _ => plane.iter_mut().zip(g.iter().zip(p)).for_each(|(d, (i, v))| *d = i * v),
             }
         });
-        self.means.resize(4 * n, 0.0);
-        box_mean_planes(&self.raw, &mut self.means, low, self.radius);
-        let eps = self.eps;
-        let (m, (a, b)) = (&self.means, self.raw[..2 * n].split_at_mut(n));
+        self.s.means.resize(4 * n, 0.0);
+        box_mean_planes(&self.s.raw, &mut self.s.means, low, self.s.radius);
+        let eps = self.s.eps;
+        let (m, (a, b)) = (&self.s.means, self.s.raw[..2 * n].split_at_mut(n));
         a.par_chunks_mut(4096).zip(b.par_chunks_mut(4096)).enumerate().for_each(|(chunk, (a, b))| {
             for (j, (a, b)) in a.iter_mut().zip(b).enumerate() {
                 let k = chunk * 4096 + j;
@@ -337,21 +330,12 @@ impl GreyGuidedUpsampler {
                 *b = mp - *a * mi;
             }
         });
-        self.coeffs.resize(2 * n, 0.0);
-        box_mean_planes(&self.raw[..2 * n], &mut self.coeffs, low, self.radius);
+        self.s.coeffs.resize(2 * n, 0.0);
+        box_mean_planes(&self.s.raw[..2 * n], &mut self.s.coeffs, low, self.s.radius);
         // Along x, then along y fused with A·I + B.
-        self.wide.resize(2 * lh * fw, 0.0);
-        let hz = &self.horizontal;
-        let coeffs = &self.coeffs;
-        self.wide.par_chunks_exact_mut(fw).enumerate().for_each(|(row, dst)| {
-            let src = &coeffs[row * lw..(row + 1) * lw];
-            for (x, d) in dst.iter_mut().enumerate() {
-                let (a, b) = (src[hz.i0[x]], src[hz.i1[x]]);
-                *d = a + (b - a) * hz.w[x];
-            }
-        });
+        self.s.widen(2);
         out.resize(fw * fh, 0.0);
-        let (vt, wide) = (&self.vertical, &self.wide);
+        let (vt, wide) = (&self.s.vertical, &self.s.wide);
         out.par_chunks_exact_mut(fw).enumerate().for_each_init(
             || vec![0.0f32; 2 * fw],
             |rows, (y, o)| {
