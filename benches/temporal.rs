@@ -15,6 +15,7 @@
 //!
 //! ```text
 //! cargo bench --bench temporal [-- --stable-model models/animestyle-cel.onnx --frames 24]
+//! cargo bench --bench temporal -- --pans    # pans of 2/4/8 px and a zoom at 640×360 and 720p
 //! ```
 
 mod common;
@@ -133,6 +134,43 @@ fn strip(vtest: &common::Footage, offs: &[Rgb], ons: &[Rgb], path: &str) {
     common::save_strip(path, &[&rows[0], &rows[1], &rows[2]], vtest.width, at, crop);
 }
 
+/// Warping error with default smoothing against smoothing off on known pans of 2, 4 and
+/// 8 px/frame at 640×360 and 1280×720 and a 1%/frame zoom (issue #15's temporal goals), and
+/// flicker on the static noisy scene.
+fn pans_table(n: usize) {
+    let photo = image::open(PHOTO).expect("opencv-doc installed (make setup)").to_rgb8();
+    let photo = image::imageops::resize(&photo, 2400, 1800, image::imageops::FilterType::Triangle);
+    let source = Rgb8::new(photo.width() as usize, photo.height() as usize, photo.as_raw());
+    let (cx, cy) = (1200.0, 900.0);
+    let configs = configs(None);
+    let (off, on) = (&configs[0], &configs[2]);
+    println!("Warping error (lower is better) and flicker, {n} frames, default smoothing / smoothing off\n");
+    println!("| frame | motion | smoothing off | default smoothing | ratio |");
+    println!("|---|---|---|---|---|");
+    for size in [(640, 360), (1280, 720)] {
+        let mut cases: Vec<(String, Motion)> =
+            [2.0, 4.0, 8.0].iter().map(|&px| (format!("pan {px} px/frame"), Motion::pan(px))).collect();
+        cases.push(("zoom 1%/frame".into(), Motion::Zoom { factor: 1.01 }));
+        for (name, motion) in cases {
+            let start = if matches!(motion, Motion::Pan { .. }) { (cx - 300.0, cy) } else { (cx, cy) };
+            let frames = synthetic_sequence(source, size, start, motion, n, 3.0);
+            let error = |config: &Config| {
+                let (out, _) = run(config, size, &frames);
+                warping_error(&out, size, out.len() / 3, |x, y| motion.previous(x, y, size))
+            };
+            let (a, b) = (error(off), error(on));
+            println!("| {}×{} | {name} | {a:.2} | {b:.2} | **{:.2}×** |", size.0, size.1, b / a);
+        }
+        let frames = synthetic_sequence(source, size, (cx, cy), Motion::Static, n, 3.0);
+        let flick = |config: &Config| {
+            let (out, _) = run(config, size, &frames);
+            flicker(&out, None, out.len() / 3)
+        };
+        let (a, b) = (flick(off), flick(on));
+        println!("| {}×{} | static, noise σ 3: flicker | {a:.2} | {b:.2} | **{:.2}×** |", size.0, size.1, b / a);
+    }
+}
+
 fn main() {
     gst::init().unwrap();
     gstanimestyle::plugin_register_static().unwrap();
@@ -143,6 +181,7 @@ fn main() {
         match a.as_str() {
             "--stable-model" => stable = args.next(),
             "--frames" => n = args.next().and_then(|v| v.parse().ok()).expect("--frames N"),
+            "--pans" => return pans_table(n),
             "--cost-only" => {
                 println!("Smoothing + motion compensation alone at 720p: {:.2} ms a frame", smoothing_cost());
                 return;

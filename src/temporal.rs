@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::frame_io::Planes;
 use crate::guided::box_mean;
-use crate::motion::{BLOCK, estimate_motion, warp};
+use crate::motion::{BLOCK, Vector, bilinear, estimate_motion, warp};
 use crate::resample::BilinearTaps;
 use crate::yuv::{Plane, YuvPlanes};
 
@@ -155,7 +155,7 @@ impl TemporalFilter {
         }
         let motion = if s.motion_compensation {
             let (bw, vectors) = estimate_motion(&self.prev_in, input);
-            vectors.iter().any(|v| *v != (0, 0)).then_some((bw, vectors))
+            vectors.iter().any(|v| *v != (0.0, 0.0)).then_some((bw, vectors))
         } else {
             None
         };
@@ -181,7 +181,7 @@ impl TemporalFilter {
 
     /// `plane += k·(warped prev_out − plane)` for `planes` (one size; history planes from
     /// `first` on), `k` and the block vectors taken from network size to that size.
-    fn blend(&mut self, planes: &mut [PlaneMut], first: usize, motion: Option<&(usize, Vec<(i32, i32)>)>) {
+    fn blend(&mut self, planes: &mut [PlaneMut], first: usize, motion: Option<&(usize, Vec<Vector>)>) {
         let low = (self.prev_in.width, self.prev_in.height);
         let full = planes[0].size;
         let at = match self.taps.iter().position(|(sizes, ..)| *sizes == (low, full)) {
@@ -208,11 +208,10 @@ impl TemporalFilter {
                 _ => runs.push((x, x + 1, column)),
             }
         }
-        let offsets: Vec<(isize, isize)> = motion.map_or_else(Vec::new, |(_, vectors)| {
-            vectors
-                .iter()
-                .map(|&(dx, dy)| ((dx as f32 * sx).round() as isize, (dy as f32 * sy).round() as isize))
-                .collect()
+        // Per block, its motion in output pixels: a whole part and a fraction.
+        let offsets: Vec<((isize, f32), (isize, f32))> = motion.map_or_else(Vec::new, |(_, vectors)| {
+            let split = |v: f32| (v.floor() as isize, v - v.floor());
+            vectors.iter().map(|&(dx, dy)| (split(dx * sx), split(dy * sy))).collect()
         });
         let bw = motion.map_or(0, |(bw, _)| *bw);
         let weights = &self.weights;
@@ -236,23 +235,48 @@ impl TemporalFilter {
                 }
                 let block_row = (((y as f32 + 0.5) / sy) as usize).min(low.1 - 1) / BLOCK;
                 for &(x0, x1, column) in &runs {
-                    let (dx, dy) = if offsets.is_empty() { (0, 0) } else { offsets[block_row * bw + column] };
-                    let py = (y as isize + dy).clamp(0, fh as isize - 1) as usize;
-                    // The part of the run whose source stays inside the frame is one slice.
-                    let lo = (x0 as isize).max(-dx).min(x1 as isize) as usize;
-                    let hi = ((x1 as isize).min(fw as isize - dx)).max(lo as isize) as usize;
+                    let ((ix, ax), (iy, ay)) =
+                        if offsets.is_empty() { ((0, 0.0), (0, 0.0)) } else { offsets[block_row * bw + column] };
+                    let row = |dy: isize| (y as isize + iy + dy).clamp(0, fh as isize - 1) as usize;
+                    let (py0, py1) = (row(0), row(1));
+                    // The part of the run whose source pixels (x + ix and x + ix + 1) are inside
+                    // the frame reads contiguous slices; the rest is clamped one by one.
+                    let lo = (x0 as isize).max(-ix).min(x1 as isize) as usize;
+                    let hi = ((x1 as isize).min(fw as isize - 1 - ix)).max(lo as isize) as usize;
                     for (o, p) in out.iter_mut().zip(&prev) {
-                        let src = &p[py * fw..(py + 1) * fw];
                         for x in (x0..lo).chain(hi..x1) {
-                            let px = (x as isize + dx).clamp(0, fw as isize - 1) as usize;
-                            o[x] += k[x] * (src[px] - o[x]);
+                            let sx = (x as isize + ix) as f32 + ax;
+                            let v = bilinear(p, (fw, fh), sx, y as f32 + iy as f32 + ay);
+                            o[x] += k[x] * (v - o[x]);
                         }
-                        let shifted = &src[(lo as isize + dx) as usize..(hi as isize + dx) as usize];
-                        blend_run(&mut o[lo..hi], shifted, &k[lo..hi]);
+                        let at = |py: usize, shift: isize| {
+                            let start = py * fw;
+                            &p[start + (lo as isize + ix + shift) as usize..start + (hi as isize + ix + shift) as usize]
+                        };
+                        if ax == 0.0 && ay == 0.0 {
+                            blend_run(&mut o[lo..hi], at(py0, 0), &k[lo..hi]);
+                        } else {
+                            let quad = [at(py0, 0), at(py0, 1), at(py1, 0), at(py1, 1)];
+                            blend_run_bilinear(&mut o[lo..hi], quad, (ax, ay), &k[lo..hi]);
+                        }
                     }
                 }
             },
         );
+    }
+}
+
+/// `o += k·(p − o)` with `p` bilinear between four shifted slices (top-left, top-right,
+/// bottom-left, bottom-right) at fraction `(ax, ay)` (vectorised).
+#[inline(always)]
+fn blend_run_bilinear(o: &mut [f32], [tl, tr, bl, br]: [&[f32]; 4], (ax, ay): (f32, f32), k: &[f32]) {
+    let n = o.len();
+    let (tl, tr, bl, br, k) = (&tl[..n], &tr[..n], &bl[..n], &br[..n], &k[..n]);
+    for i in 0..n {
+        let top = tl[i] + (tr[i] - tl[i]) * ax;
+        let bottom = bl[i] + (br[i] - bl[i]) * ax;
+        let p = top + (bottom - top) * ay;
+        o[i] += k[i] * (p - o[i]);
     }
 }
 
