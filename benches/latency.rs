@@ -269,7 +269,7 @@ fn reuse_strip(path: &str) -> Option<(f64, f64, f64)> {
 
     let common::Footage { width: w, height: h, frames } = common::vtest_frames(30, 5)?;
     let layout = PackedLayout { pixel_stride: 3, rgb_offsets: [0, 1, 2] };
-    let mut session = Session::load(&ModelSource::Embedded, &SessionSettings::default()).ok()?;
+    let mut session = Session::load(&ModelSource::from_property(""), &SessionSettings::default()).ok()?;
     let (content, canvas) = network_size(&session.contract, (w as u32, h as u32), -1);
     let (mut down, mut guided) = (None, GuidedUpsampler::default());
     // Per frame: full-size planes, network input, network output.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Reproduces the bundled model, models/animestyle-cel.onnx, with one command:
+# Reproduces the bundled models, models/animestyle-cel.onnx (style=cel, the default) and
+# models/animestyle-painted.onnx (style=painted), with one command:
 #
-#   bash scripts/train-bundled.sh [RUN_DIR]      (default runs/cel)
+#   bash scripts/train-bundled.sh [RUN_DIR]      (default runs/cel; the painted runs go beside it)
+#   ONLY=cel bash scripts/train-bundled.sh       (or ONLY=painted: one of the two)
 #
 # Installs the open-licence photos (scripts/fetch-data.sh), builds the trainer, trains in
 # `teacher` mode, fine-tunes with the temporal stability loss, exactly as recorded in
@@ -41,6 +43,25 @@ train_or_resume() {
     "$train" train --out "$dir" "$@"
   fi
 }
-train_or_resume "$RUN_DIR" "${TRAIN_ARGS[@]}"
-train_or_resume "$RUN_DIR-stable" "${STABLE_ARGS[@]}"
-"$train" export --run "$RUN_DIR-stable" --out "$OUT" --style cel --inference-size 384
+if [ "${ONLY:-cel}" = cel ] || [ -z "${ONLY:-}" ]; then
+  train_or_resume "$RUN_DIR" "${TRAIN_ARGS[@]}"
+  train_or_resume "$RUN_DIR-stable" "${STABLE_ARGS[@]}"
+  "$train" export --run "$RUN_DIR-stable" --out "$OUT" --style cel --inference-size 384
+fi
+
+# style=painted: anime mode against the Ren'Py drawings with the teacher's lines, two stages,
+# as recorded for checkpoints/anime2-base and checkpoints/anime2 in models/MODELS.md (those
+# runs were stopped at steps 590 and 810; the learning rate is constant, so --steps gives the
+# same networks). Needs the VGG16 weights (scripts/fetch-vgg16.sh, `make weights`).
+if [ "${ONLY:-painted}" = painted ] || [ -z "${ONLY:-}" ]; then
+  bash scripts/fetch-vgg16.sh
+  PAINTED_DIR="$(dirname "$RUN_DIR")/painted"
+  PAINTED_COMMON=(--mode anime --photos data/photos --style data/style/renpy --perceptual data/weights/vgg16.safetensors
+                  --batch 4 --crop 128 --c1 16 --c2 32 --c3 64 --blocks 6 --expand 2 --held-out 3 --sample-every 100
+                  --checkpoint-every 50 --eval-style data/style-held-out --eval-photos data/held-out)
+  train_or_resume "$PAINTED_DIR-base" "${PAINTED_COMMON[@]}" --steps 590 --seed 1 --warmup 100 \
+    --weight color=2 --weight teacher_l1=5
+  train_or_resume "$PAINTED_DIR" "${PAINTED_COMMON[@]}" --steps 810 --seed 3 --warmup 0 --init-from "$PAINTED_DIR-base" \
+    --weight teacher_l1=10 --weight content=0.5 --weight color=0 --weight adversarial=2
+  "$train" export --run "$PAINTED_DIR" --out "${PAINTED_OUT:-models/animestyle-painted.onnx}" --style anime --inference-size 384
+fi

@@ -25,24 +25,56 @@ pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../models/animestyle-cel.onnx"
 /// What the embedded model is called in logs and `stats`.
 pub const EMBEDDED_MODEL_NAME: &str = "embedded:animestyle-cel.onnx";
 
+/// The looks embedded in the plugin, chosen by the `style` property while `model` is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Bundled {
+    /// `models/animestyle-cel.onnx`, the default.
+    #[default]
+    Cel,
+    /// `models/animestyle-painted.onnx`: anime mode on the Ren'Py drawings (models/MODELS.md).
+    Painted,
+}
+
+impl Bundled {
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            Bundled::Cel => EMBEDDED_MODEL,
+            Bundled::Painted => include_bytes!("../models/animestyle-painted.onnx"),
+        }
+    }
+
+    /// What the model is called in logs and `stats`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bundled::Cel => EMBEDDED_MODEL_NAME,
+            Bundled::Painted => "embedded:animestyle-painted.onnx",
+        }
+    }
+}
+
 /// Where the model comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelSource {
-    Embedded,
+    Embedded(Bundled),
     File(PathBuf),
 }
 
 impl ModelSource {
-    /// The `model` property's value: empty means the embedded model.
+    /// The `model` and `style` properties' values: an empty `model` means the bundled `style`.
+    pub fn from_properties(path: &str, style: Bundled) -> Self {
+        if path.is_empty() { ModelSource::Embedded(style) } else { ModelSource::File(PathBuf::from(path)) }
+    }
+
+    /// The `model` property's value alone: empty means the default bundled look.
     pub fn from_property(path: &str) -> Self {
-        if path.is_empty() { ModelSource::Embedded } else { ModelSource::File(PathBuf::from(path)) }
+        Self::from_properties(path, Bundled::default())
     }
 }
 
 impl fmt::Display for ModelSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ModelSource::Embedded => f.write_str(EMBEDDED_MODEL_NAME),
+            ModelSource::Embedded(bundled) => f.write_str(bundled.name()),
             ModelSource::File(p) => write!(f, "{}", p.display()),
         }
     }
@@ -170,7 +202,7 @@ impl Session {
     pub fn load(source: &ModelSource, settings: &SessionSettings) -> Result<Self, LoadError> {
         let file_bytes;
         let bytes: &[u8] = match source {
-            ModelSource::Embedded => EMBEDDED_MODEL,
+            ModelSource::Embedded(bundled) => bundled.bytes(),
             ModelSource::File(path) => {
                 file_bytes = read_model_file(path)?;
                 &file_bytes

@@ -43,8 +43,13 @@ fn gst_inspect_shows_the_element_and_its_properties() {
         "inference-size",
         "strength",
         "stats",
+        "style",
+        "painted",
         "RGBx",
         "ABGR",
+        "YUY2",
+        "NV12",
+        "I420",
     ] {
         assert!(text.contains(needle), "gst-inspect output lacks {needle}:\n{text}");
     }

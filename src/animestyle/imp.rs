@@ -53,7 +53,9 @@ use gst_base::subclass::prelude::*;
 use gst_video::prelude::*;
 use gst_video::subclass::prelude::*;
 
-use super::{ExecutionProvider, RealtimePolicy, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View};
+use super::{
+    ExecutionProvider, RealtimePolicy, Style, TensorChannelOrder, TensorLayout, TensorRange, Upsampling, View,
+};
 use crate::engine::{Engine, LoadOutcome};
 use crate::frame_io::{self, PackedFrame, PackedLayout};
 use crate::lock::lock;
@@ -77,6 +79,7 @@ const DEFAULT_TENSORRT_ENGINE_CACHE: &str = "";
 const DEFAULT_INFERENCE_SIZE: i32 = -1;
 const DEFAULT_STRENGTH: f64 = 1.0;
 const DEFAULT_VIEW: View = View::Stylized;
+const DEFAULT_STYLE: Style = Style::Cel;
 const DEFAULT_REALTIME_POLICY: RealtimePolicy = RealtimePolicy::Auto;
 const DEFAULT_UPSAMPLING: Upsampling = Upsampling::Guided;
 const DEFAULT_TEMPORAL_SMOOTHING: f64 = 0.95;
@@ -119,6 +122,7 @@ const FORMATS: [gst_video::VideoFormat; 16] = [
 #[derive(Debug, Clone)]
 struct Settings {
     model: String,
+    style: Style,
     ort_library: String,
     execution_provider: ExecutionProvider,
     provider_strict: bool,
@@ -147,6 +151,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             model: DEFAULT_MODEL.into(),
+            style: DEFAULT_STYLE,
             ort_library: DEFAULT_ORT_LIBRARY.into(),
             execution_provider: DEFAULT_EXECUTION_PROVIDER,
             provider_strict: DEFAULT_PROVIDER_STRICT,
@@ -337,58 +342,71 @@ impl AnimeStyle {
         policy
     }
 
-    /// Hands a `model` set while playing to the engine, which loads it in the background and
-    /// switches to it before the next inference; on failure the running model stays and a
-    /// warning is posted.
-    fn switch_model(&self, path: String) {
+    /// Hands the model the `model` and `style` properties now name, set while playing, to the
+    /// engine, which loads it in the background and switches to it before the next inference;
+    /// on failure the running model stays and a warning is posted.
+    fn switch_model(&self) {
         let Some(engine) = lock(&self.engine).clone() else {
             return; // not started: the model is loaded at start
         };
-        let (session, inference_size) = {
+        let (wanted, session, inference_size) = {
             let settings = lock(&self.settings);
-            (settings.session_settings(), settings.inference_size)
+            ((settings.model.clone(), settings.style), settings.session_settings(), settings.inference_size)
         };
-        gst::info!(CAT, imp = self, "loading model '{path}' while playing");
+        let source = ModelSource::from_properties(&wanted.0, wanted.1.into());
+        gst::info!(CAT, imp = self, "loading model '{source}' while playing");
         let element = self.obj().downgrade();
-        let loading = path.clone();
-        let started =
-            engine.load_in_background(ModelSource::from_property(&path), session, inference_size, move |outcome| {
+        let started = engine.load_in_background(source.clone(), session, inference_size, {
+            let wanted = wanted.clone();
+            move |outcome| {
                 let Some(element) = element.upgrade() else { return };
                 let imp = element.imp();
                 match outcome {
                     LoadOutcome::Ready => {
-                        let source = ModelSource::from_property(&loading);
                         gst::info!(CAT, imp = imp, "model '{source}' ready: switching before the next inference");
-                        *lock(&imp.accepted_model) = loading;
+                        *lock(&imp.accepted_model) = wanted;
                     }
-                    LoadOutcome::Failed(why) => imp.reject_model(&loading, &why),
+                    LoadOutcome::Failed(why) => imp.reject_model(&wanted, &why),
                     LoadOutcome::Superseded => {
-                        gst::debug!(CAT, imp = imp, "model '{loading}' loaded but superseded by a newer request")
+                        gst::debug!(CAT, imp = imp, "model '{source}' loaded but superseded by a newer request")
                     }
                 }
-            });
+            }
+        });
         if let Err(e) = started {
-            self.reject_model(&path, &format!("could not start a loading thread: {e}"));
+            self.reject_model(&wanted, &format!("could not start a loading thread: {e}"));
         }
     }
 
-    /// A model set while playing could not be used: the `model` property goes back to the
-    /// model that keeps running, and the application gets a warning saying why.
-    fn reject_model(&self, path: &str, why: &str) {
+    /// A model set while playing could not be used: the `model` (or `style`) property goes back
+    /// to the model that keeps running, and the application gets a warning saying why.
+    fn reject_model(&self, (path, style): &(String, Style), why: &str) {
         let accepted = lock(&self.accepted_model).clone();
+        let wanted = ModelSource::from_properties(path, (*style).into());
+        let (mut model_reverted, mut style_reverted) = (false, false);
         {
             let mut settings = lock(&self.settings);
-            if settings.model == path {
-                settings.model = accepted.clone();
+            if settings.model == *path && settings.model != accepted.0 {
+                settings.model = accepted.0.clone();
+                model_reverted = true;
+            }
+            if settings.style == *style && settings.style != accepted.1 {
+                settings.style = accepted.1;
+                style_reverted = true;
             }
         }
-        self.obj().notify("model");
-        let running = ModelSource::from_property(&accepted);
-        gst::warning!(CAT, imp = self, "could not switch to model '{path}': {why}");
+        if model_reverted {
+            self.obj().notify("model");
+        }
+        if style_reverted {
+            self.obj().notify("style");
+        }
+        let running = ModelSource::from_properties(&accepted.0, accepted.1.into());
+        gst::warning!(CAT, imp = self, "could not switch to model '{wanted}': {why}");
         gst::element_imp_warning!(
             self,
             gst::LibraryError::Settings,
-            ("Could not switch to model '{path}': {why}. Still running model '{running}'; the model property is back to it")
+            ("Could not switch to model '{wanted}': {why}. Still running model '{running}'; the model property is back to it")
         );
     }
 }
@@ -496,7 +514,7 @@ pub struct AnimeStyle {
     /// holds `state` is handed to it for hot-swapping.
     engine: Mutex<Option<Arc<Engine>>>,
     /// The `model` value of the model running or about to run (what a failed switch returns to).
-    accepted_model: Mutex<String>,
+    accepted_model: Mutex<(String, Style)>,
     settings: Mutex<Settings>,
     state: Mutex<Option<State>>,
     /// Kept apart from `state` so reading `stats` never waits for an inference.
@@ -611,11 +629,20 @@ impl ObjectImpl for AnimeStyle {
                 glib::ParamSpecString::builder("model")
                     .nick("Model")
                     .blurb(
-                        "Path of the ONNX generator to run; empty = the model embedded in the plugin. Set while \
+                        "Path of the ONNX generator to run; empty = the bundled look chosen by style. Set while \
                          playing, the new model loads in the background and takes over between two frames (a model \
                          that fails to load leaves the running one in place and posts a warning)",
                     )
                     .default_value(Some(DEFAULT_MODEL))
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("style", DEFAULT_STYLE)
+                    .nick("Style")
+                    .blurb(
+                        "The bundled look, used while model is empty: cel (flat regions, dark outlines) or painted \
+                         (warmer colours, soft painted shading). Changeable while playing: the new look takes over \
+                         between two frames",
+                    )
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecString::builder("ort-library")
@@ -828,10 +855,20 @@ impl ObjectImpl for AnimeStyle {
             "model" => {
                 let model = value.get::<Option<String>>().ok().flatten().unwrap_or_default();
                 let changed = model != settings.model;
-                settings.model = model.clone();
+                settings.model = model;
                 drop(settings);
                 if changed {
-                    self.switch_model(model);
+                    self.switch_model();
+                }
+            }
+            "style" => {
+                let style = value.get().expect("type checked upstream");
+                // The style only matters while no model file is set.
+                let changed = style != settings.style && settings.model.is_empty();
+                settings.style = style;
+                drop(settings);
+                if changed {
+                    self.switch_model();
                 }
             }
             "ort-library" => settings.ort_library = value.get::<Option<String>>().ok().flatten().unwrap_or_default(),
@@ -869,6 +906,7 @@ impl ObjectImpl for AnimeStyle {
         let settings = lock(&self.settings);
         match pspec.name() {
             "model" => settings.model.to_value(),
+            "style" => settings.style.to_value(),
             "ort-library" => settings.ort_library.to_value(),
             "execution-provider" => settings.execution_provider.to_value(),
             "provider-strict" => settings.provider_strict.to_value(),
@@ -938,7 +976,7 @@ impl BaseTransformImpl for AnimeStyle {
         // QoS is honoured only under realtime-policy=drop, decided on the first frame.
         self.obj().set_qos(false);
         let settings = lock(&self.settings).clone();
-        let source = ModelSource::from_property(&settings.model);
+        let source = ModelSource::from_properties(&settings.model, settings.style.into());
         let session = Session::load(&source, &settings.session_settings()).map_err(|e| {
             gst::error!(CAT, imp = self, "{e}");
             gst_domain_message(&e)
@@ -983,7 +1021,7 @@ impl BaseTransformImpl for AnimeStyle {
             stats.model = session.source.to_string();
         }
         let engine = Engine::new(session);
-        *lock(&self.accepted_model) = settings.model.clone();
+        *lock(&self.accepted_model) = (settings.model.clone(), settings.style);
         *lock(&self.engine) = Some(engine);
         *lock(&self.state) = Some(State::new());
         Ok(())

@@ -82,6 +82,30 @@ pub enum Upsampling {
     Bilinear = 1,
 }
 
+/// The bundled look used while `model` is empty (`style`).
+#[derive(Debug, Default, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstAnimeStyleStyle")]
+pub enum Style {
+    #[default]
+    #[enum_value(name = "Cel: flat regions and dark outlines (the default)", nick = "cel")]
+    Cel = 0,
+    #[enum_value(
+        name = "Painted: warmer, more saturated colours and soft painted shading, from the drawn art's palette",
+        nick = "painted"
+    )]
+    Painted = 1,
+}
+
+impl From<Style> for crate::session::Bundled {
+    fn from(style: Style) -> Self {
+        match style {
+            Style::Cel => crate::session::Bundled::Cel,
+            Style::Painted => crate::session::Bundled::Painted,
+        }
+    }
+}
+
 /// What the element outputs (`view`): for demos and tuning.
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum)]
 #[repr(u32)]
