@@ -24,7 +24,7 @@ use gstanimestyle::frame_io::Planes;
 use gstanimestyle::guided::GuidedUpsampler;
 use gstanimestyle::metrics::{self, Rgb8};
 use gstanimestyle::resample::Resampler;
-use gstanimestyle::session::{ModelSource, Session, SessionSettings};
+use gstanimestyle::session::{Bundled, ModelSource, Session, SessionSettings};
 use gstanimestyle::tensor_io::RgbSource;
 use image::{Rgb, RgbImage, imageops};
 
@@ -113,7 +113,7 @@ fn busiest_window(mask: &[bool]) -> (u32, u32) {
 
 fn main() -> anyhow::Result<()> {
     let o = parse()?;
-    let source = o.model.clone().map_or(ModelSource::Embedded, ModelSource::File);
+    let source = o.model.clone().map_or(ModelSource::Embedded(Bundled::Cel), ModelSource::File);
     let mut session = Session::load(&source, &SessionSettings::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let contract = session.contract.clone();
     let inference_size = match o.inference_size {
