@@ -247,9 +247,27 @@ pub(crate) fn warp(src: &Planes, dst: &mut Planes, bw: usize, vectors: &[Vector]
     dst.data.par_chunks_exact_mut(w).enumerate().for_each(|(row, out)| {
         let (c, y) = (row / h, row % h);
         let plane = &src.data[c * n..(c + 1) * n];
-        for (x, o) in out.iter_mut().enumerate() {
-            let (dx, dy) = vectors[(y / BLOCK) * bw + x / BLOCK];
-            *o = bilinear(plane, (w, h), x as f32 + dx, y as f32 + dy);
+        // Block by block along the row: one offset a block, so its inside is read as slices.
+        for (column, chunk) in out.chunks_mut(BLOCK).enumerate() {
+            let x0 = column * BLOCK;
+            let (dx, dy) = vectors[(y / BLOCK) * bw + column];
+            let (ix, ax) = (dx.floor() as isize, dx - dx.floor());
+            let (iy, ay) = (dy.floor() as isize, dy - dy.floor());
+            let (y0, y1) = (y as isize + iy, y as isize + iy + 1);
+            let (first, last) = (x0 as isize + ix, (x0 + chunk.len()) as isize + ix);
+            if y0 >= 0 && y1 < h as isize && first >= 0 && last < w as isize {
+                let at = |sy: isize, shift: isize| &plane[sy as usize * w + (first + shift) as usize..][..chunk.len()];
+                let (tl, tr, bl, br) = (at(y0, 0), at(y0, 1), at(y1, 0), at(y1, 1));
+                for (i, o) in chunk.iter_mut().enumerate() {
+                    let top = tl[i] + (tr[i] - tl[i]) * ax;
+                    let bottom = bl[i] + (br[i] - bl[i]) * ax;
+                    *o = top + (bottom - top) * ay;
+                }
+            } else {
+                for (i, o) in chunk.iter_mut().enumerate() {
+                    *o = bilinear(plane, (w, h), (x0 + i) as f32 + dx, y as f32 + dy);
+                }
+            }
         }
     });
 }
