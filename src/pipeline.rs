@@ -182,11 +182,7 @@ struct YuvBuffers {
 /// the sizes agree.
 fn scale_plane(slot: &mut Option<Resampler>, src: &[f32], from: (usize, usize), dst: &mut Plane, to: (usize, usize)) {
     dst.resize(to.0, to.1);
-    if from == to {
-        dst.data.copy_from_slice(src);
-    } else {
-        Resampler::cached(slot, from, to).resample_plane(src, &mut dst.data);
-    }
+    Resampler::scale_plane_cached(slot, src, from, &mut dst.data, to);
 }
 
 impl YuvBuffers {
@@ -203,12 +199,7 @@ impl YuvBuffers {
         self.network_in.resize(content.0, content.1);
         for (c, plane) in self.frame.planes().into_iter().enumerate() {
             let slot = if c == 0 { &mut *down } else { &mut self.down_chroma };
-            let dst = self.network_in.plane_mut(c);
-            if plane.size() == content {
-                dst.copy_from_slice(&plane.data);
-            } else {
-                Resampler::cached(slot, plane.size(), content).resample_plane(&plane.data, dst);
-            }
+            Resampler::scale_plane_cached(slot, &plane.data, plane.size(), self.network_in.plane_mut(c), content);
         }
         yuv::yuv_to_rgb(&self.network_in, &frame.matrix, network_in);
     }
@@ -227,7 +218,6 @@ impl YuvBuffers {
         let full = (frame.width, frame.height);
         let chroma = frame.layout.chroma_size(full);
         yuv::rgb_to_yuv(pair_out, &frame.matrix, &mut self.pair_out);
-        let same_size_in = pair_in.is_none_or(|p| (p.width, p.height) == low);
         let guide = match pair_in {
             None => &self.network_in,
             Some(pair_in) => {
@@ -235,7 +225,8 @@ impl YuvBuffers {
                 &self.pair_in
             }
         };
-        let guided = guided && same_size_in && (guide.width, guide.height) == low;
+        // A guide only where the network's input and output are pixel-aligned.
+        let guided = guided && (guide.width, guide.height) == low;
         let out = &self.pair_out;
         let y = &mut self.stylized.y;
         if guided && low != full {

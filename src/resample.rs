@@ -121,6 +121,22 @@ impl Resampler {
         Resampler::cached(slot, (src.width, src.height), size).resample_planes(src, dst);
     }
 
+    /// One plane `src` (`from`-sized) scaled to `to` into `dst` (`to`-sized), with the
+    /// resampler in `slot`; a plain copy when the sizes agree.
+    pub fn scale_plane_cached(
+        slot: &mut Option<Resampler>,
+        src: &[f32],
+        from: (usize, usize),
+        dst: &mut [f32],
+        to: (usize, usize),
+    ) {
+        if from == to {
+            dst.copy_from_slice(src);
+        } else {
+            Resampler::cached(slot, from, to).resample_plane(src, dst);
+        }
+    }
+
     pub fn new(in_size: (usize, usize), out_size: (usize, usize)) -> Self {
         assert!(in_size.0 > 0 && in_size.1 > 0 && out_size.0 > 0 && out_size.1 > 0);
         Resampler {

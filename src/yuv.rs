@@ -121,16 +121,6 @@ impl YuvMatrix {
             u_to_b: 2.0 * (1.0 - kb) / cs,
         }
     }
-
-    /// One colour, RGB 0–255 → YUV code values (not rounded or clamped).
-    pub fn rgb_to_yuv(&self, rgb: [f32; 3]) -> [f32; 3] {
-        self.coefficients().encode(rgb)
-    }
-
-    /// One colour, YUV code values → RGB 0–255 (not clamped).
-    pub fn yuv_to_rgb(&self, yuv: [f32; 3]) -> [f32; 3] {
-        self.coefficients().decode(yuv)
-    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -474,6 +464,18 @@ mod tests {
         assert_eq!(out, vec![3.0, 5.0, 6.5, 10.5, 12.5, 14.0]);
         luma_at_chroma(&y, (1, 0), &mut out);
         assert_eq!(out[..3], [0.5, 2.5, 4.0]);
+    }
+
+    impl YuvMatrix {
+        /// One colour, RGB 0–255 → YUV code values (not rounded or clamped).
+        fn rgb_to_yuv(&self, rgb: [f32; 3]) -> [f32; 3] {
+            self.coefficients().encode(rgb)
+        }
+
+        /// One colour, YUV code values → RGB 0–255 (not clamped).
+        fn yuv_to_rgb(&self, yuv: [f32; 3]) -> [f32; 3] {
+            self.coefficients().decode(yuv)
+        }
     }
 
     #[test]
