@@ -242,10 +242,10 @@ fn push_through(chain: &str, caps: &gst::Caps, frames: &[gst::Buffer], count: us
 /// (every-frame, so each frame's own time is measured); the element's time split by stage.
 fn camera_formats(o: &Options) {
     println!(
-        "| frame | path | pipeline fps | element ms | inference | prepare | upsampling | smoothing | write | \
+        "| frame | path | pipeline fps | element ms | inference | prepare | upsampling | lines | smoothing | write | \
          element's own work / inference |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let style = "animestyle name=style realtime-policy=every-frame";
     for (w, h) in SIZES {
         let paths = [
@@ -273,10 +273,11 @@ fn camera_formats(o: &Options) {
             let inference = get("inference-mean-ms");
             let pct = |f: &str| 100.0 * get(f) / total;
             println!(
-                "| {w}x{h} | {name} | {fps:.1} | {total:.1} | {:.0}% | {:.0}% | {:.0}% | {:.0}% | {:.0}% | {:.0}% |",
+                "| {w}x{h} | {name} | {fps:.1} | {total:.1} | {:.0}% | {:.0}% | {:.0}% | {:.0}% | {:.0}% | {:.0}% | {:.0}% |",
                 100.0 * inference / total,
                 pct("prepare-mean-ms"),
                 pct("upsampling-mean-ms"),
+                pct("lines-mean-ms"),
                 pct("smoothing-mean-ms"),
                 pct("write-mean-ms"),
                 100.0 * (total - inference) / inference,
@@ -337,6 +338,11 @@ fn yuv_stages((w, h): (usize, usize)) {
     let smooth = time_ms(n, || {
         temporal.process_yuv(&low, &mut styl, &settings);
     });
+    let mut line_stage = gstanimestyle::lines::LineStage::default();
+    let source = styl.y.data.clone();
+    let lines = time_ms(n, || {
+        line_stage.apply_luma((&mut styl.y.data, Some(&source)), (w, h), (16.0, 235.0), 1.0);
+    });
     let (mut o0, mut o1) = (vec![0u8; luma.len()], vec![0u8; chroma.len()]);
     let write = time_ms(n, || {
         let mut out = YuvFrameMut { planes: [&mut o0, &mut o1, &mut []], strides: frame.strides };
@@ -344,7 +350,7 @@ fn yuv_stages((w, h): (usize, usize)) {
     });
     println!(
         "| {w}x{h} NV12 | {}x{} | {unpack:.2} | {down:.2} | {to_rgb:.2} | {to_yuv:.2} | {luma_up:.2} | {chroma_up:.2} | \
-         {smooth:.2} | {write:.2} |",
+         {lines:.2} | {smooth:.2} | {write:.2} |",
         small.0, small.1
     );
 }
@@ -391,6 +397,9 @@ fn stage_breakdown((w, h): (usize, usize), inference_size: usize) {
     };
     let unpack_tensor = time_ms(n, || tensor_io::unpack_tensor(&tensor, &contract, small, small, &mut back));
     let write = time_ms(n, || frame_io::write_frame(&planes, &frame, w * 4, &mut out, w * 4, layout, 1.0));
+    let mut line_stage = gstanimestyle::lines::LineStage::default();
+    let mut lined = planes.clone();
+    let lines = time_ms(n, || line_stage.apply_rgb(&mut lined, Some(&planes), 1.0));
     let (down, up, guided) = if small == (w, h) {
         (0.0, 0.0, 0.0)
     } else {
@@ -410,10 +419,10 @@ fn stage_breakdown((w, h): (usize, usize), inference_size: usize) {
     };
     println!(
         "| {w}x{h} | {}x{} | {unpack:.2} | {down:.2} | {pack:.2} | {unpack_tensor:.2} | {up:.2} | {guided:.2} | \
-         {write:.2} | {:.2} |",
+         {lines:.2} | {write:.2} | {:.2} |",
         small.0,
         small.1,
-        unpack + down + pack + unpack_tensor + guided + write
+        unpack + down + pack + unpack_tensor + guided + lines + write
     );
 }
 
@@ -476,9 +485,10 @@ fn main() {
         println!("YUV stages alone (ms):");
         println!();
         println!(
-            "| frame | network | unpack | downscale | YUV→RGB | RGB→YUV | luma guided up | chroma guided up | smoothing | write |"
+            "| frame | network | unpack | downscale | YUV→RGB | RGB→YUV | luma guided up | chroma guided up | lines | \
+             smoothing | write |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
         for size in SIZES {
             yuv_stages((size.0 as usize, size.1 as usize));
         }
@@ -489,9 +499,9 @@ fn main() {
         println!();
         println!(
             "| frame | network input | unpack | downscale | pack tensor | unpack tensor | bilinear up | guided up | \
-             blend+write | total (guided) |"
+             lines | blend+write | total (guided) |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
         for size in [(640, 360), (1280, 720), (1920, 1080)] {
             for inference_size in [0, 384] {
                 stage_breakdown(size, inference_size);

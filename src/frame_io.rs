@@ -17,7 +17,7 @@ pub struct PackedLayout {
 }
 
 /// Three planes (R, G, B) of `width × height` pixel values in `0.0..=255.0`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Planes {
     pub width: usize,
     pub height: usize,

@@ -12,6 +12,7 @@ pub mod animestyle;
 pub mod engine;
 pub mod frame_io;
 pub mod guided;
+pub mod lines;
 mod lock;
 pub mod metrics;
 pub mod motion;

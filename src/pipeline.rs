@@ -2,8 +2,8 @@
 //!
 //! scale down ([`resample`]) → skip test ([`skip`]) → infer (the [`engine`] in this thread, or
 //! the [`worker`] under `realtime-policy=latest`, see [`scheduler`]) → upsample ([`guided`],
-//! guided by the frame, or [`resample`]) → smooth ([`temporal`]) → blend and write, with the split view
-//! ([`frame_io::write_output`]).
+//! guided by the frame, or [`resample`]) → ink lines at frame size ([`lines`]) → smooth
+//! ([`temporal`]) → blend and write, with the split view ([`frame_io::write_output`]).
 //!
 //! [`FramePipeline`] owns the buffers reused from frame to frame and the history of the
 //! stream; the element maps its frames, hands them to [`FramePipeline::process`] and reports
@@ -14,6 +14,7 @@
 //! [`worker`]: crate::worker
 //! [`scheduler`]: crate::scheduler
 //! [`guided`]: crate::guided
+//! [`lines`]: crate::lines
 //! [`temporal`]: crate::temporal
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use crate::engine::{self, Engine, ModelInfo};
 use crate::frame_io::{self, PackedFrame, Planes};
 use crate::guided::{GreyGuidedUpsampler, GuidedUpsampler};
+use crate::lines::LineStage;
 use crate::motion;
 use crate::resample::Resampler;
 use crate::scheduler::{Fate, LatestScheduler};
@@ -41,6 +43,8 @@ pub struct FrameSettings {
     pub inference_size: i32,
     /// Guided upsampling (else bilinear).
     pub guided: bool,
+    /// `line-strength`: ink lines drawn at the frame's size, `0..=2` (0 = none).
+    pub line_strength: f32,
     pub temporal: TemporalSettings,
     /// `skip-threshold`; 0 = always run the network.
     pub skip_threshold: f32,
@@ -156,6 +160,7 @@ struct Buffers {
     aligned_in: Planes,
     aligned_out: Planes,
     yuv: YuvBuffers,
+    lines: LineStage,
 }
 
 /// The YUV path's images: the frame's own planes at their sizes, and Y, U, V at network size.
@@ -417,6 +422,9 @@ impl FramePipeline {
 
         let (stylized, upsample_ms) = Self::upsample(b, &inferred, reduced, s.guided, &input);
         report.upsample_ms = upsample_ms;
+        let lines_started = Instant::now();
+        Self::draw_lines(b, stylized, &input, s.line_strength);
+        let lines_ms = elapsed_ms(lines_started);
         // Temporal smoothing of the final image; decided on what the network saw.
         let smoothing_started = Instant::now();
         let low_in: &Planes = if reduced { &b.network_in } else { &b.frame };
@@ -431,11 +439,32 @@ impl FramePipeline {
         let smoothing_ms = elapsed_ms(smoothing_started);
         let write_started = Instant::now();
         Self::write(b, stylized, &input, &mut output, s);
-        report.stages = Some(StageTimes { prepare_ms, smoothing_ms, write_ms: elapsed_ms(write_started) });
+        report.stages = Some(StageTimes { prepare_ms, lines_ms, smoothing_ms, write_ms: elapsed_ms(write_started) });
         if s.latest {
             self.scheduler.finished(inferred.fate, stylized_at.elapsed(), arrived.elapsed(), period);
         }
         Ok(report)
+    }
+
+    /// Ink lines on the frame-sized stylized image, before smoothing (so lines are smoothed
+    /// over time with the rest of the picture).
+    fn draw_lines(b: &mut Buffers, stylized: Upsampled, input: &FrameIn, strength: f32) {
+        // Placed by the frame's own luma, so they are as sharp as the frame; at the network's
+        // size (nothing scaled) by the stylized image itself.
+        match (stylized, input) {
+            (Upsampled::NetworkOut, _) => b.lines.apply_rgb(&mut b.network_out, None, strength),
+            (Upsampled::Upscaled, FrameIn::Packed(_)) => {
+                let frame = (b.frame.width, b.frame.height) == (b.upscaled.width, b.upscaled.height);
+                b.lines.apply_rgb(&mut b.upscaled, frame.then_some(&b.frame), strength)
+            }
+            (Upsampled::Upscaled, FrameIn::Yuv(frame)) => {
+                let (y, source) = (&mut b.yuv.stylized.y, &b.yuv.frame.y);
+                let size = y.size();
+                let scaled = (b.yuv.pair_out.width, b.yuv.pair_out.height) != size;
+                let source = (scaled && source.size() == size).then_some(&source.data[..]);
+                b.lines.apply_luma((&mut y.data, source), size, frame.matrix.luma_levels(), strength);
+            }
+        }
     }
 
     /// The output stage: the stylized image blended over the input by `strength` into the

@@ -18,6 +18,7 @@ pub struct Stats {
     upsampling_ms: VecDeque<f64>,
     /// Per stage of the frame path outside inference and upsampling: see [`StageTimes`].
     prepare_ms: VecDeque<f64>,
+    lines_ms: VecDeque<f64>,
     smoothing_ms: VecDeque<f64>,
     write_ms: VecDeque<f64>,
     processing_ms: VecDeque<f64>,
@@ -46,6 +47,8 @@ pub struct Snapshot {
     pub upsampling_mean_ms: f64,
     /// Reading the frame and bringing it to the network's size and colours.
     pub prepare_mean_ms: f64,
+    /// Drawing ink lines at frame size.
+    pub lines_mean_ms: f64,
     /// Temporal smoothing at frame size.
     pub smoothing_mean_ms: f64,
     /// Blending and writing the output frame.
@@ -63,6 +66,8 @@ pub struct Snapshot {
 pub struct StageTimes {
     /// Reading the frame, scaling it to the network's size (and for YUV, converting to RGB there).
     pub prepare_ms: f64,
+    /// Drawing ink lines on the frame-sized stylized image.
+    pub lines_ms: f64,
     /// Temporal smoothing of the stylized image.
     pub smoothing_ms: f64,
     /// Blending over the original and writing the output frame.
@@ -111,6 +116,7 @@ impl Stats {
     /// The stage times of a frame that went through the whole path.
     pub fn record_stages(&mut self, t: StageTimes) {
         push_window(&mut self.prepare_ms, t.prepare_ms);
+        push_window(&mut self.lines_ms, t.lines_ms);
         push_window(&mut self.smoothing_ms, t.smoothing_ms);
         push_window(&mut self.write_ms, t.write_ms);
     }
@@ -161,6 +167,7 @@ impl Stats {
             inference_p95_ms: p95(&self.inference_ms),
             upsampling_mean_ms: mean(&self.upsampling_ms),
             prepare_mean_ms: mean(&self.prepare_ms),
+            lines_mean_ms: mean(&self.lines_ms),
             smoothing_mean_ms: mean(&self.smoothing_ms),
             write_mean_ms: mean(&self.write_ms),
             processing_mean_ms: mean(&self.processing_ms),
@@ -181,15 +188,18 @@ mod tests {
             s.record_frame(ms as f64 + 2.0, Some(ms as f64), Some(1.0));
         }
         s.record_frame(1.0, None, None);
-        s.record_stages(StageTimes { prepare_ms: 2.0, smoothing_ms: 4.0, write_ms: 1.0 });
-        s.record_stages(StageTimes { prepare_ms: 4.0, smoothing_ms: 0.0, write_ms: 1.0 });
+        s.record_stages(StageTimes { prepare_ms: 2.0, lines_ms: 3.0, smoothing_ms: 4.0, write_ms: 1.0 });
+        s.record_stages(StageTimes { prepare_ms: 4.0, lines_ms: 1.0, smoothing_ms: 0.0, write_ms: 1.0 });
         s.record_dropped();
         let snap = s.snapshot();
         assert_eq!((snap.frames, snap.dropped), (101, 1));
         assert!((snap.inference_mean_ms - 50.5).abs() < 1e-9);
         assert_eq!(snap.inference_p95_ms, 95.0);
         assert_eq!(snap.upsampling_mean_ms, 1.0);
-        assert_eq!((snap.prepare_mean_ms, snap.smoothing_mean_ms, snap.write_mean_ms), (3.0, 2.0, 1.0));
+        assert_eq!(
+            (snap.prepare_mean_ms, snap.lines_mean_ms, snap.smoothing_mean_ms, snap.write_mean_ms),
+            (3.0, 2.0, 2.0, 1.0)
+        );
         assert!((snap.processing_mean_ms - (52.5 * 100.0 + 1.0) / 101.0).abs() < 1e-9);
     }
 

@@ -97,6 +97,12 @@ impl YuvMatrix {
         }
     }
 
+    /// The luma codes of black and white.
+    pub fn luma_levels(&self) -> (f32, f32) {
+        let (black, scale, _) = self.code_scales();
+        (black, black + scale)
+    }
+
     /// `(offset, scale)` of luma and the scale of chroma, in code values per unit signal.
     fn code_scales(&self) -> (f32, f32, f32) {
         if self.full_range { (0.0, 255.0, 255.0) } else { (16.0, 219.0, 224.0) }
@@ -292,7 +298,7 @@ pub fn unpack_yuv(frame: &YuvFrame, dst: &mut YuvPlanes) {
 pub fn write_yuv(stylized: &YuvPlanes, original: &YuvFrame, out: &mut YuvFrameMut, strength: f32, split: bool) {
     let layout = original.layout;
     let size = (original.width, original.height);
-    let white = if original.matrix.full_range { 255.0 } else { 235.0 };
+    let (_, white) = original.matrix.luma_levels();
     let k = strength.clamp(0.0, 1.0);
     for p in 0..layout.plane_count() {
         // The components stored in this plane share its rows (same vertical subsampling).

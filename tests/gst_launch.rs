@@ -42,6 +42,7 @@ fn gst_inspect_shows_the_element_and_its_properties() {
         "threads",
         "inference-size",
         "strength",
+        "line-strength",
         "stats",
         "style",
         "painted",

@@ -78,6 +78,7 @@ const DEFAULT_TENSORRT_ENGINE_CACHE: &str = "";
 /// -1: the model's recommended size (metadata), else the frame's own size.
 const DEFAULT_INFERENCE_SIZE: i32 = -1;
 const DEFAULT_STRENGTH: f64 = 1.0;
+const DEFAULT_LINE_STRENGTH: f64 = 1.0;
 const DEFAULT_VIEW: View = View::Stylized;
 const DEFAULT_STYLE: Style = Style::Cel;
 const DEFAULT_REALTIME_POLICY: RealtimePolicy = RealtimePolicy::Auto;
@@ -138,6 +139,7 @@ struct Settings {
     motion_compensation: bool,
     skip_threshold: f64,
     strength: f64,
+    line_strength: f64,
     view: View,
     realtime_policy: RealtimePolicy,
     layout: TensorLayout,
@@ -167,6 +169,7 @@ impl Default for Settings {
             motion_compensation: DEFAULT_MOTION_COMPENSATION,
             skip_threshold: DEFAULT_SKIP_THRESHOLD,
             strength: DEFAULT_STRENGTH,
+            line_strength: DEFAULT_LINE_STRENGTH,
             view: DEFAULT_VIEW,
             realtime_policy: DEFAULT_REALTIME_POLICY,
             layout: DEFAULT_LAYOUT,
@@ -194,6 +197,7 @@ impl Settings {
             strength: self.strength as f32,
             inference_size: self.inference_size,
             guided: self.upsampling == Upsampling::Guided,
+            line_strength: self.line_strength as f32,
             temporal: self.temporal(),
             skip_threshold: self.skip_threshold as f32,
             split_view: self.view == View::Split,
@@ -534,6 +538,7 @@ impl AnimeStyle {
             .field("inference-p95-ms", snap.inference_p95_ms)
             .field("upsampling-mean-ms", snap.upsampling_mean_ms)
             .field("prepare-mean-ms", snap.prepare_mean_ms)
+            .field("lines-mean-ms", snap.lines_mean_ms)
             .field("smoothing-mean-ms", snap.smoothing_mean_ms)
             .field("write-mean-ms", snap.write_mean_ms)
             .field("processing-mean-ms", snap.processing_mean_ms)
@@ -781,6 +786,18 @@ impl ObjectImpl for AnimeStyle {
                     .default_value(DEFAULT_STRENGTH)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecDouble::builder("line-strength")
+                    .nick("Line strength")
+                    .blurb(
+                        "Ink lines drawn at the frame's full resolution on the borders the model keeps (on the dark \
+                         side of each edge): 0 = none (only the model's own, softer lines), 1 = the default, 2 = heavy, \
+                         near-black lines",
+                    )
+                    .minimum(0.0)
+                    .maximum(crate::lines::MAX_STRENGTH as f64)
+                    .default_value(DEFAULT_LINE_STRENGTH)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("view", DEFAULT_VIEW)
                     .nick("View")
                     .blurb(
@@ -836,7 +853,7 @@ impl ObjectImpl for AnimeStyle {
                          stylization, see skip-threshold), reused (realtime-policy=latest: frames whose own stylization \
                          was not ready in time), inference-mean-ms and inference-p95-ms (ONNX Runtime's time, over the last 256 \
                          inferences), upsampling-mean-ms (scaling the result back to the frame size), prepare-mean-ms (reading the \
-                         frame and scaling it to the network's size), smoothing-mean-ms (temporal smoothing), write-mean-ms \
+                         frame and scaling it to the network's size), lines-mean-ms (drawing ink lines), smoothing-mean-ms (temporal smoothing), write-mean-ms \
                          (blending and writing the output), processing-mean-ms (the element's whole time per frame), fps (frames out per second \
                          of wall time), execution-provider, model and realtime-policy in use",
                     )
@@ -888,6 +905,7 @@ impl ObjectImpl for AnimeStyle {
             "motion-compensation" => settings.motion_compensation = value.get().expect("type checked upstream"),
             "skip-threshold" => settings.skip_threshold = value.get().expect("type checked upstream"),
             "strength" => settings.strength = value.get().expect("type checked upstream"),
+            "line-strength" => settings.line_strength = value.get().expect("type checked upstream"),
             "view" => settings.view = value.get().expect("type checked upstream"),
             "realtime-policy" => settings.realtime_policy = value.get().expect("type checked upstream"),
             "layout" => settings.layout = value.get().expect("type checked upstream"),
@@ -922,6 +940,7 @@ impl ObjectImpl for AnimeStyle {
             "motion-compensation" => settings.motion_compensation.to_value(),
             "skip-threshold" => settings.skip_threshold.to_value(),
             "strength" => settings.strength.to_value(),
+            "line-strength" => settings.line_strength.to_value(),
             "view" => settings.view.to_value(),
             "realtime-policy" => settings.realtime_policy.to_value(),
             "layout" => settings.layout.to_value(),

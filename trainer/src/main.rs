@@ -60,7 +60,9 @@ enum Command {
 
 #[derive(Args)]
 struct EvaluateArgs {
-    /// An ONNX model, as FILE or LABEL=FILE (repeatable); run through the element.
+    /// An ONNX model, as FILE or LABEL=FILE (repeatable); run through the element. FILE
+    /// `embedded` is the element's embedded model (no `model` property), so the same model
+    /// can be compared under different --set-for properties.
     #[arg(long = "model", value_name = "[LABEL=]FILE")]
     models: Vec<String>,
     /// Also evaluate the element's embedded default model (no `model` property).
@@ -89,6 +91,10 @@ struct EvaluateArgs {
     /// --set strength=0.8 --set inference-size=512.
     #[arg(long = "set", value_name = "PROPERTY=VALUE")]
     set: Vec<String>,
+    /// An element property for one --model, by its label (repeatable; after --set), e.g.
+    /// --model "no lines=embedded" --set-for "no lines:line-strength=0".
+    #[arg(long = "set-for", value_name = "LABEL:PROPERTY=VALUE")]
+    set_for: Vec<String>,
     /// Frame size the element is given, WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     frame: (u32, u32),
@@ -112,17 +118,30 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
     use animestyle_train::evaluate::element::ElementConfig;
     use animestyle_train::evaluate::{Candidate, EvaluateOptions, ModelSpec};
-    let mut properties = Vec::new();
-    for s in &args.set {
-        let (k, v) = s
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--set {s}: expected PROPERTY=VALUE, e.g. --set strength=0.8"))?;
-        properties.push((k.trim().to_string(), v.trim().to_string()));
+    let property = |flag: &str, s: &str| {
+        s.split_once('=')
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .ok_or_else(|| anyhow::anyhow!("{flag} {s}: expected PROPERTY=VALUE, e.g. strength=0.8"))
+    };
+    let properties = args.set.iter().map(|s| property("--set", s)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut per_model: Vec<(String, (String, String))> = Vec::new();
+    for s in &args.set_for {
+        let (label, rest) = s.split_once(':').ok_or_else(|| {
+            anyhow::anyhow!("--set-for {s}: expected LABEL:PROPERTY=VALUE, e.g. \"no lines:line-strength=0\"")
+        })?;
+        if !args.models.iter().any(|m| m.split_once('=').is_some_and(|(l, _)| l == label)) {
+            anyhow::bail!("--set-for {s}: no --model is labelled '{label}' (use --model '{label}=FILE')");
+        }
+        per_model.push((label.to_string(), property("--set-for", rest)?));
     }
-    let element = |model: Option<PathBuf>| Candidate::Element(ElementConfig { model, properties: properties.clone() });
+    let element = |label: &str, model: Option<PathBuf>| {
+        let mut properties = properties.clone();
+        properties.extend(per_model.iter().filter(|(l, _)| l == label).map(|(_, p)| p.clone()));
+        Candidate::Element(ElementConfig { model, properties })
+    };
     let mut models = vec![ModelSpec { label: "input".into(), candidate: Candidate::Identity }];
     if args.embedded {
-        models.push(ModelSpec { label: "embedded default".into(), candidate: element(None) });
+        models.push(ModelSpec { label: "embedded default".into(), candidate: element("embedded default", None) });
     }
     for m in &args.models {
         let (label, path) = match m.split_once('=') {
@@ -132,7 +151,8 @@ fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
                 (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| m.clone()), p)
             }
         };
-        models.push(ModelSpec { label, candidate: element(Some(path)) });
+        let path = (path != std::path::Path::new("embedded")).then_some(path);
+        models.push(ModelSpec { candidate: element(&label, path), label });
     }
     if args.teacher {
         models.push(ModelSpec { label: "teacher".into(), candidate: Candidate::Teacher });

@@ -1,0 +1,409 @@
+//! Ink lines and crisp borders drawn at the frame's size (`line-strength`).
+//!
+//! The network runs small (384×216 for a 720p frame). It decides what the picture becomes:
+//! which regions are flattened, which borders stay. But the lines it draws are one or two
+//! network pixels wide, and the way up to the frame washes every border it keeps into a soft
+//! ramp three or four frame pixels wide. This stage redraws the kept borders at the frame's
+//! own resolution, after the upsampling:
+//!
+//! 1. **Where**: a border counts as kept where the *stylized* luma still has a gradient
+//!    ([`KEPT_ONSET`] … [`KEPT_FULL`] levels a pixel). Texture the network flattened (fur,
+//!    foliage, sensor noise) has none left, so it gets no lines: this is what makes it ink
+//!    and not an edge detector (raw XDoG on a photo turns fur into hatching).
+//! 2. **Exactly where, and how sharp**: from the *frame's* luma (the camera's, full
+//!    resolution), blurred narrowly (one `[1 2 1]/4` binomial pass each way, σ ≈ 0.7 px) and
+//!    widely (two more, σ ≈ 1.2 px). A line is where the narrow blur is steep
+//!    ([`EDGE_ONSET`] … [`EDGE_FULL`] levels a pixel) on the border's dark side (narrow below
+//!    wide: a negative difference of Gaussians, as in XDoG, Winnemöller et al. 2012). There
+//!    the luma loses up to `line-strength × 0.45` of itself; on the bright side the frame's
+//!    band-pass contrast is added back (`line-strength ×` [`CRISP_PER_STRENGTH`]), so the
+//!    border is as crisp as the frame's.
+//!
+//! Every test is a smoothstep, not a threshold, which keeps lines from flickering on and off
+//! between frames; the temporal filter then smooths them with the rest of the picture. RGB and
+//! YUV frames get the same luma: on RGB a line scales R, G and B alike (a darker shade of the
+//! region's colour) and the crisp side adds the same to each; on YUV only the luma plane
+//! changes (a line one or two pixels wide has no room in subsampled chroma). The line sits against
+//! the border (one to two pixels wide), so a small bright object (the paper on the grass in
+//! `vtest.avi`) gets an outline touching it, not a ring around it.
+//!
+//! Cost: four frame-size passes of three taps and one of a few dozen flops a pixel (see
+//! `cargo bench --bench element -- --only stages`).
+
+use rayon::prelude::*;
+
+use crate::frame_io::Planes;
+
+/// The narrow blur's gradient (luma levels, 0–255, per pixel, central differences) where a
+/// line starts, and where it is at full darkness. A sharp step of 100 levels has 37 at the
+/// pixel against it (a full line) and 12 one further (a trace); one of 40 levels, 15 (a
+/// faint line); a 100-level shading ramp over 8 pixels, 12 (a trace).
+pub const EDGE_ONSET: f32 = 8.0;
+pub const EDGE_FULL: f32 = 30.0;
+/// The stylized image's gradient (levels a pixel) from which a border counts as kept by the
+/// network, and where it counts fully. A border the network kept arrives from the upsampling
+/// spread over three or four frame pixels: 100 levels of contrast make ~25 a pixel, 30 levels
+/// ~7; texture the network flattened is left with 1–2.
+pub const KEPT_ONSET: f32 = 2.0;
+pub const KEPT_FULL: f32 = 8.0;
+/// How far below the wide blur (levels) a pixel must be to count fully as the dark side.
+pub const DARK_SIDE: f32 = 3.0;
+/// The share of a pixel's luma a full line takes away at `line-strength` 1.
+pub const DARKEN_PER_STRENGTH: f32 = 0.45;
+/// How much of the frame's own band-pass contrast (narrow minus wide blur) is added back on
+/// the bright side of a kept border, per unit of `line-strength`: the border is as crisp as
+/// the frame's, with the line on its dark side.
+pub const CRISP_PER_STRENGTH: f32 = 1.0;
+/// The largest `line-strength`.
+pub const MAX_STRENGTH: f32 = 2.0;
+
+/// Rows per parallel task.
+const ROWS_PER_TASK: usize = 16;
+
+/// BT.601 luma weights. Lines are a luma effect; which matrix measures luma changes the
+/// darkness by a level or two at most.
+const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
+
+/// The scratch planes of the line stage, reused from frame to frame.
+#[derive(Debug, Default, Clone)]
+pub struct LineStage {
+    /// The stylized luma.
+    luma: Vec<f32>,
+    /// The frame's luma (packed frames).
+    source_luma: Vec<f32>,
+    narrow: Vec<f32>,
+    wide: Vec<f32>,
+    /// The luma change of each pixel.
+    change: Vec<f32>,
+    tmp: Vec<f32>,
+}
+
+#[inline]
+fn smoothstep(t: f32) -> f32 {
+    let t = t.clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// How a border the network kept is drawn, from the frame's narrow-blur `gradient` and
+/// narrow minus wide blur `dog` (both in 0–255 levels), at `strength`: the share of luma taken
+/// by the line on the dark side, and the band-pass contrast (levels) added back on the bright
+/// side.
+#[inline]
+fn ink(gradient: f32, dog: f32, strength: f32) -> (f32, f32) {
+    let edge = smoothstep((gradient - EDGE_ONSET) / (EDGE_FULL - EDGE_ONSET));
+    let dark_side = smoothstep(-dog / DARK_SIDE);
+    let line = (edge * dark_side * strength * DARKEN_PER_STRENGTH).min(0.95);
+    (line, edge * CRISP_PER_STRENGTH * strength * dog.max(0.0))
+}
+
+/// One `[1 2 1]/4` pass horizontally then vertically, edges clamped: `src` → `dst`.
+fn binomial(src: &[f32], dst: &mut [f32], tmp: &mut [f32], (w, h): (usize, usize)) {
+    src.par_chunks_exact(w).zip(tmp.par_chunks_exact_mut(w)).with_min_len(ROWS_PER_TASK).for_each(|(s, t)| {
+        if w < 3 {
+            // One or two columns: the clamped kernel averages towards the neighbour.
+            for x in 0..w {
+                let (l, r) = (s[x.saturating_sub(1)], s[(x + 1).min(w - 1)]);
+                t[x] = (l + 2.0 * s[x] + r) * 0.25;
+            }
+            return;
+        }
+        t[0] = (3.0 * s[0] + s[1]) * 0.25;
+        t[w - 1] = (3.0 * s[w - 1] + s[w - 2]) * 0.25;
+        for (((t, a), b), c) in t[1..w - 1].iter_mut().zip(&s[..w - 2]).zip(&s[1..w - 1]).zip(&s[2..]) {
+            *t = (a + 2.0 * b + c) * 0.25;
+        }
+    });
+    let tmp = &*tmp;
+    dst.par_chunks_exact_mut(w).enumerate().with_min_len(ROWS_PER_TASK).for_each(|(y, d)| {
+        let up = &tmp[y.saturating_sub(1) * w..][..w];
+        let mid = &tmp[y * w..][..w];
+        let down = &tmp[(y + 1).min(h - 1) * w..][..w];
+        for (((d, a), b), c) in d.iter_mut().zip(up).zip(mid).zip(down) {
+            *d = (a + 2.0 * b + c) * 0.25;
+        }
+    });
+}
+
+/// The luma change of each pixel, into `change` (codes): lines placed by `source` (the frame's
+/// luma) where `stylized` (the stylized luma, `black` its code of black) keeps a border; both
+/// `size` planes with `per_code` levels of 0–255 a code.
+fn line_changes(
+    (source, stylized): (&[f32], &[f32]),
+    size: (usize, usize),
+    (black, per_code): (f32, f32),
+    strength: f32,
+    [narrow, mid, wide, change]: [&mut Vec<f32>; 4],
+) {
+    let (w, h) = size;
+    let n = w * h;
+    for v in [&mut *narrow, &mut *mid, &mut *wide, &mut *change] {
+        v.resize(n, 0.0);
+    }
+    // `change` is scratch until the last pass.
+    binomial(source, narrow, change, size);
+    binomial(narrow, mid, change, size);
+    binomial(mid, wide, change, size);
+    let (narrow, wide) = (&*narrow, &*wide);
+    let gradient = |plane: &[f32], x: usize, y: usize| {
+        let row = &plane[y * w..][..w];
+        let gx = row[(x + 1).min(w - 1)] - row[x.saturating_sub(1)];
+        let gy = plane[(y + 1).min(h - 1) * w + x] - plane[y.saturating_sub(1) * w + x];
+        0.5 * (gx * gx + gy * gy).sqrt() * per_code
+    };
+    change.par_chunks_exact_mut(w).enumerate().with_min_len(ROWS_PER_TASK).for_each(|(y, out)| {
+        for (x, out) in out.iter_mut().enumerate() {
+            let i = y * w + x;
+            let kept = smoothstep((gradient(stylized, x, y) - KEPT_ONSET) / (KEPT_FULL - KEPT_ONSET));
+            *out = if kept > 0.0 {
+                let (line, crisp) = ink(gradient(narrow, x, y), (narrow[i] - wide[i]) * per_code, strength);
+                kept * (crisp / per_code - line * (stylized[i] - black).max(0.0))
+            } else {
+                0.0
+            };
+        }
+    });
+}
+
+impl LineStage {
+    /// Draws lines on a stylized RGB image (`0..=255` planes) in place, placed by `source`
+    /// (the frame, the same size) or, without one, by the image itself.
+    pub fn apply_rgb(&mut self, image: &mut Planes, source: Option<&Planes>, strength: f32) {
+        if strength <= 0.0 || image.width == 0 || image.height == 0 {
+            return;
+        }
+        let size = (image.width, image.height);
+        let n = size.0 * size.1;
+        rgb_luma(image, &mut self.luma);
+        if let Some(source) = source {
+            assert_eq!((source.width, source.height), size, "line source size");
+            rgb_luma(source, &mut self.source_luma);
+        }
+        let source = if source.is_some() { &self.source_luma } else { &self.luma };
+        line_changes(
+            (source, &self.luma),
+            size,
+            (0.0, 1.0),
+            strength,
+            [&mut self.narrow, &mut self.tmp, &mut self.wide, &mut self.change],
+        );
+        // A line (a negative change) scales R, G and B by the same factor, a darker shade of
+        // the region's colour that never leaves the gamut; the crisp bright side (positive)
+        // adds the same to each. Either way luma changes by exactly `change`.
+        let (change, luma) = (&self.change, &self.luma);
+        image.data.par_chunks_exact_mut(n).for_each(|plane| {
+            plane.iter_mut().zip(change.iter().zip(luma)).for_each(|(v, (&d, &l))| {
+                if d < 0.0 {
+                    *v *= 1.0 + d / l;
+                } else {
+                    *v += d;
+                }
+            });
+        });
+    }
+
+    /// Draws lines on a stylized luma plane (`size`, codes from `black` to `white`: 16–235
+    /// for limited range, 0–255 for full) in place, placed by `source` (the frame's luma
+    /// plane) or, without one, by the plane itself.
+    pub fn apply_luma(
+        &mut self,
+        (y, source): (&mut [f32], Option<&[f32]>),
+        size: (usize, usize),
+        (black, white): (f32, f32),
+        strength: f32,
+    ) {
+        if strength <= 0.0 || size.0 == 0 || size.1 == 0 {
+            return;
+        }
+        assert_eq!(y.len(), size.0 * size.1, "luma plane size");
+        assert!(source.is_none_or(|s| s.len() == y.len()), "line source size");
+        // The thresholds are in 0–255 levels: limited-range codes are 219/255 of them.
+        let per_code = 255.0 / (white - black);
+        line_changes(
+            (source.unwrap_or(&*y), &*y),
+            size,
+            (black, per_code),
+            strength,
+            [&mut self.narrow, &mut self.tmp, &mut self.wide, &mut self.change],
+        );
+        let change = &self.change;
+        y.par_iter_mut().zip(change.par_iter()).with_min_len(4096).for_each(|(v, d)| *v += d);
+    }
+}
+
+/// BT.601 luma of RGB planes into `luma`.
+fn rgb_luma(image: &Planes, luma: &mut Vec<f32>) {
+    let n = image.width * image.height;
+    luma.resize(n, 0.0);
+    let (r, rest) = image.data.split_at(n);
+    let (g, b) = rest.split_at(n);
+    luma.par_iter_mut()
+        .zip(r.par_iter().zip(g.par_iter().zip(b.par_iter())))
+        .with_min_len(4096)
+        .for_each(|(l, (r, (g, b)))| *l = LUMA[0] * r + LUMA[1] * g + LUMA[2] * b);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grey RGB image from a luma function.
+    fn grey(w: usize, h: usize, f: impl Fn(usize, usize) -> f32) -> Planes {
+        Planes::from_fn(w, h, |_, x, y| f(x, y))
+    }
+
+    fn lined(mut image: Planes, strength: f32) -> Planes {
+        LineStage::default().apply_rgb(&mut image, None, strength);
+        image
+    }
+
+    /// A vertical step from 50 to 150 at x = 10.
+    fn step(x: usize, _: usize) -> f32 {
+        if x < 10 { 50.0 } else { 150.0 }
+    }
+
+    #[test]
+    fn a_step_edge_gets_a_dark_line_on_its_dark_side_only() {
+        let out = lined(grey(20, 6, step), 1.0);
+        let row = |x: usize| out.plane(0)[2 * 20 + x];
+        // The pixel against the edge on its dark side loses 45% of its luma, the next one a
+        // trace: a line one to two pixels wide.
+        assert!(row(9) < 50.0 * 0.6, "{}", row(9));
+        assert!((45.0..=50.0).contains(&row(8)), "{}", row(8));
+        // The pixel against it on the bright side gets the step's contrast back (the band-pass
+        // of the narrow and wide blurs, +9.4 levels); everything further away keeps its value.
+        assert!((155.0..162.0).contains(&row(10)), "{}", row(10));
+        for x in (0..8).chain(11..20) {
+            assert!((row(x) - step(x, 0)).abs() < 0.5, "x {x}: {}", row(x));
+        }
+    }
+
+    #[test]
+    fn more_strength_darkens_lines_more_and_zero_leaves_the_image_alone() {
+        let input = grey(20, 6, step);
+        let at = |p: &Planes| p.plane(1)[2 * 20 + 9];
+        let [none, light, default, heavy] = [0.0, 0.5, 1.0, 2.0].map(|s| at(&lined(input.clone(), s)));
+        assert_eq!(lined(input.clone(), 0.0), input);
+        assert!(none > light && light > default && default > heavy, "{none} {light} {default} {heavy}");
+        // Heavy is close to black, never negative.
+        assert!((0.0..10.0).contains(&heavy), "{heavy}");
+    }
+
+    #[test]
+    fn flat_regions_and_soft_shading_get_no_lines() {
+        let flat = grey(16, 16, |_, _| 120.0);
+        assert_eq!(lined(flat.clone(), 2.0), flat);
+        // A 100-level ramp over 8 pixels: shading, not a border.
+        let ramp = grey(32, 4, |x, _| (x as f32 * 12.5).clamp(50.0, 150.0));
+        let out = lined(ramp.clone(), 1.0);
+        let worst = out.data.iter().zip(&ramp.data).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(worst < 1.0, "a shading ramp changed by {worst} levels");
+    }
+
+    #[test]
+    fn a_small_bright_object_gets_a_thin_outline_not_a_halo() {
+        // A 3×3 white square on dark grass: darkened only within 2 pixels of it.
+        let (w, h) = (21, 21);
+        let input = grey(w, h, |x, y| if (9..12).contains(&x) && (9..12).contains(&y) { 230.0 } else { 80.0 });
+        let out = lined(input.clone(), 2.0);
+        for y in 0..h {
+            for x in 0..w {
+                let d = x.abs_diff(10).max(y.abs_diff(10));
+                let change = input.plane(0)[y * w + x] - out.plane(0)[y * w + x];
+                if d > 3 {
+                    assert!(change.abs() < 0.5, "({x},{y}) {d} px from the centre darkened by {change}");
+                }
+                // The object itself is not darkened (its contrast comes back: brighter).
+                if d <= 1 {
+                    assert!(change < 0.5, "the object darkened at ({x},{y}): {change}");
+                }
+            }
+        }
+        assert!(input.plane(0)[10 * w + 8] - out.plane(0)[10 * w + 8] > 20.0, "no outline");
+    }
+
+    #[test]
+    fn lines_follow_the_frames_border_where_the_stylized_image_keeps_one() {
+        // The stylized image has the step spread over 4 pixels (a network-size border brought
+        // up); the frame has it sharp. The line lands against the frame's border.
+        let (w, h) = (20, 6);
+        let soft = grey(w, h, |x, _| (50.0 + (x as f32 - 7.5) * 25.0).clamp(50.0, 150.0));
+        let sharp = grey(w, h, step);
+        let mut out = soft.clone();
+        LineStage::default().apply_rgb(&mut out, Some(&sharp), 1.0);
+        let change = |x: usize| soft.plane(0)[2 * w + x] - out.plane(0)[2 * w + x];
+        assert!(change(9) > 0.3 * soft.plane(0)[2 * w + 9], "no line against the border: {}", change(9));
+        for x in (0..8).chain(10..w) {
+            assert!(change(x) < 3.0, "x {x} darkened by {}", change(x));
+        }
+    }
+
+    #[test]
+    fn texture_the_stylized_image_flattened_gets_no_lines() {
+        // Fur in the frame (a fine, high-contrast checker), flat in the stylized image.
+        let (w, h) = (24, 24);
+        let fur = grey(w, h, |x, y| if (x / 2 + y / 2) % 2 == 0 { 40.0 } else { 200.0 });
+        let flat = grey(w, h, |_, _| 120.0);
+        let mut out = flat.clone();
+        LineStage::default().apply_rgb(&mut out, Some(&fur), 2.0);
+        assert_eq!(out, flat);
+    }
+
+    #[test]
+    fn rgb_and_yuv_frames_get_the_same_luma_and_lines_keep_the_colours_hue() {
+        // A coloured step: the RGB output's luma equals what the luma path makes of a
+        // full-range Y plane of the same image; a line scales R, G and B by one factor (a
+        // darker shade of the same colour), the crisp side adds one amount to each.
+        let (w, h) = (20, 6);
+        let colour =
+            Planes::from_fn(w, h, |c, x, _| if x < 10 { [90.0, 40.0, 30.0][c] } else { [200.0, 180.0, 120.0][c] });
+        let out = lined(colour.clone(), 1.0);
+        let n = w * h;
+        let luma_of =
+            |p: &Planes, i: usize| LUMA[0] * p.data[i] + LUMA[1] * p.data[n + i] + LUMA[2] * p.data[2 * n + i];
+        let mut luma: Vec<f32> = (0..n).map(|i| luma_of(&colour, i)).collect();
+        LineStage::default().apply_luma((&mut luma, None), (w, h), (0.0, 255.0), 1.0);
+        for (i, &yuv) in luma.iter().enumerate() {
+            assert!((luma_of(&out, i) - yuv).abs() < 1e-2, "pixel {i}: rgb {} yuv {yuv}", luma_of(&out, i));
+            let [r0, g0, b0] = [0, 1, 2].map(|c| colour.data[c * n + i]);
+            let [r, g, b] = [0, 1, 2].map(|c| out.data[c * n + i]);
+            if luma_of(&out, i) < luma_of(&colour, i) {
+                assert!(
+                    (r / r0 - g / g0).abs() < 1e-4 && (g / g0 - b / b0).abs() < 1e-4,
+                    "line pixel {i}: hue changed"
+                );
+            } else {
+                assert!(
+                    (r - r0 - (g - g0)).abs() < 1e-3 && (g - g0 - (b - b0)).abs() < 1e-3,
+                    "pixel {i}: chroma changed"
+                );
+            }
+        }
+        // There is a line, and a crisp side.
+        assert!(luma_of(&out, 2 * w + 9) < 0.7 * luma_of(&colour, 2 * w + 9));
+        assert!(luma_of(&out, 2 * w + 10) > luma_of(&colour, 2 * w + 10) + 3.0);
+    }
+
+    #[test]
+    fn limited_range_luma_gets_the_same_lines_in_its_codes() {
+        // The same step in limited-range codes (16 + v·219/255) is darkened by the same share.
+        let (w, h) = (20, 4);
+        let full: Vec<f32> = (0..w * h).map(|i| step(i % w, 0)).collect();
+        let mut limited: Vec<f32> = full.iter().map(|v| 16.0 + v * 219.0 / 255.0).collect();
+        let mut full_out = full.clone();
+        let mut stage = LineStage::default();
+        stage.apply_luma((&mut full_out, None), (w, h), (0.0, 255.0), 1.0);
+        stage.apply_luma((&mut limited, None), (w, h), (16.0, 235.0), 1.0);
+        for (f, l) in full_out.iter().zip(&limited) {
+            assert!((16.0 + f * 219.0 / 255.0 - l).abs() < 0.05, "{f} vs {l}");
+        }
+    }
+
+    #[test]
+    fn tiny_frames_do_not_panic() {
+        for (w, h) in [(1, 1), (2, 1), (1, 3), (2, 2), (3, 1)] {
+            let input = grey(w, h, |x, y| ((x + y) % 2) as f32 * 200.0);
+            let out = lined(input, 2.0);
+            assert!(out.data.iter().all(|v| v.is_finite() && *v >= 0.0));
+        }
+    }
+}
