@@ -57,8 +57,11 @@ pub const CRISP_PER_STRENGTH: f32 = 1.0;
 /// The largest `line-strength`.
 pub const MAX_STRENGTH: f32 = 2.0;
 
-/// Rows per parallel task.
-const ROWS_PER_TASK: usize = 16;
+/// Rows per parallel task: each band blurs its rows (and a few above and below) in scratch
+/// rows that stay in cache, instead of writing whole blurred planes.
+const BAND: usize = 24;
+/// Rows above and below a band its blurs read: 1 (narrow) + 2 (wide) + 1 (vertical gradient).
+const HALO: usize = 3;
 
 /// BT.601 luma weights. Lines are a luma effect; which matrix measures luma changes the
 /// darkness by a level or two at most.
@@ -71,11 +74,8 @@ pub struct LineStage {
     luma: Vec<f32>,
     /// The frame's luma (packed frames).
     source_luma: Vec<f32>,
-    narrow: Vec<f32>,
-    wide: Vec<f32>,
     /// The luma change of each pixel.
     change: Vec<f32>,
-    tmp: Vec<f32>,
 }
 
 #[inline]
@@ -84,83 +84,177 @@ fn smoothstep(t: f32) -> f32 {
     t * t * (3.0 - 2.0 * t)
 }
 
-/// How a border the network kept is drawn, from the frame's narrow-blur `gradient` and
-/// narrow minus wide blur `dog` (both in 0–255 levels), at `strength`: the share of luma taken
-/// by the line on the dark side, and the band-pass contrast (levels) added back on the bright
-/// side.
-#[inline]
-fn ink(gradient: f32, dog: f32, strength: f32) -> (f32, f32) {
-    let edge = smoothstep((gradient - EDGE_ONSET) / (EDGE_FULL - EDGE_ONSET));
-    let dark_side = smoothstep(-dog / DARK_SIDE);
-    let line = (edge * dark_side * strength * DARKEN_PER_STRENGTH).min(0.95);
-    (line, edge * CRISP_PER_STRENGTH * strength * dog.max(0.0))
+/// The constants of one frame's line pass.
+#[derive(Clone, Copy)]
+struct Ink {
+    /// Levels (0–255) per code of the planes.
+    per_code: f32,
+    black: f32,
+    strength: f32,
 }
 
-/// One `[1 2 1]/4` pass horizontally then vertically, edges clamped: `src` → `dst`.
-fn binomial(src: &[f32], dst: &mut [f32], tmp: &mut [f32], (w, h): (usize, usize)) {
-    src.par_chunks_exact(w).zip(tmp.par_chunks_exact_mut(w)).with_min_len(ROWS_PER_TASK).for_each(|(s, t)| {
-        if w < 3 {
-            // One or two columns: the clamped kernel averages towards the neighbour.
-            for x in 0..w {
-                let (l, r) = (s[x.saturating_sub(1)], s[(x + 1).min(w - 1)]);
-                t[x] = (l + 2.0 * s[x] + r) * 0.25;
-            }
-            return;
+impl Ink {
+    /// The luma change (codes) of one pixel: `stylized` its stylized luma, `(sx, sy)` the
+    /// stylized luma's central differences, `(nx, ny)` those of the frame's narrow blur and
+    /// `dog` the narrow minus the wide blur (all codes).
+    #[inline(always)]
+    fn change(&self, stylized: f32, (sx, sy): (f32, f32), (nx, ny): (f32, f32), dog: f32) -> f32 {
+        let k = self.per_code * 0.5;
+        // Where: the network kept a border here.
+        let kept = smoothstep(((sx * sx + sy * sy).sqrt() * k - KEPT_ONSET) * (1.0 / (KEPT_FULL - KEPT_ONSET)));
+        // Exactly where: steep in the frame, and on its dark side (line) or bright side (crisp).
+        let edge = smoothstep(((nx * nx + ny * ny).sqrt() * k - EDGE_ONSET) * (1.0 / (EDGE_FULL - EDGE_ONSET)));
+        let dog = dog * self.per_code;
+        let dark_side = smoothstep(-dog * (1.0 / DARK_SIDE));
+        let line = (edge * dark_side * self.strength * DARKEN_PER_STRENGTH).min(0.95);
+        let crisp = edge * CRISP_PER_STRENGTH * self.strength * dog.max(0.0);
+        kept * (crisp / self.per_code - line * (stylized - self.black).max(0.0))
+    }
+}
+
+/// `dst[x] = (s[x−1] + 2·s[x] + s[x+1]) / 4`, edges clamped.
+fn binomial3_row(s: &[f32], dst: &mut [f32]) {
+    let w = s.len();
+    if w < 3 {
+        for x in 0..w {
+            dst[x] = (s[x.saturating_sub(1)] + 2.0 * s[x] + s[(x + 1).min(w - 1)]) * 0.25;
         }
-        t[0] = (3.0 * s[0] + s[1]) * 0.25;
-        t[w - 1] = (3.0 * s[w - 1] + s[w - 2]) * 0.25;
-        for (((t, a), b), c) in t[1..w - 1].iter_mut().zip(&s[..w - 2]).zip(&s[1..w - 1]).zip(&s[2..]) {
-            *t = (a + 2.0 * b + c) * 0.25;
+        return;
+    }
+    dst[0] = (3.0 * s[0] + s[1]) * 0.25;
+    dst[w - 1] = (3.0 * s[w - 1] + s[w - 2]) * 0.25;
+    for (((d, a), b), c) in dst[1..w - 1].iter_mut().zip(&s[..w - 2]).zip(&s[1..w - 1]).zip(&s[2..]) {
+        *d = (a + 2.0 * b + c) * 0.25;
+    }
+}
+
+/// `dst[x] = (s[x−2] + 4·s[x−1] + 6·s[x] + 4·s[x+1] + s[x+2]) / 16`, edges clamped: two
+/// [`binomial3_row`] passes in one.
+fn binomial5_row(s: &[f32], dst: &mut [f32]) {
+    let w = s.len();
+    let at = |x: isize| s[x.clamp(0, w as isize - 1) as usize];
+    let slow = |x: usize| {
+        let x = x as isize;
+        (at(x - 2) + 4.0 * at(x - 1) + 6.0 * at(x) + 4.0 * at(x + 1) + at(x + 2)) * (1.0 / 16.0)
+    };
+    if w < 5 {
+        for (x, d) in dst.iter_mut().enumerate() {
+            *d = slow(x);
         }
-    });
-    let tmp = &*tmp;
-    dst.par_chunks_exact_mut(w).enumerate().with_min_len(ROWS_PER_TASK).for_each(|(y, d)| {
-        let up = &tmp[y.saturating_sub(1) * w..][..w];
-        let mid = &tmp[y * w..][..w];
-        let down = &tmp[(y + 1).min(h - 1) * w..][..w];
-        for (((d, a), b), c) in d.iter_mut().zip(up).zip(mid).zip(down) {
-            *d = (a + 2.0 * b + c) * 0.25;
+        return;
+    }
+    for x in [0, 1, w - 2, w - 1] {
+        dst[x] = slow(x);
+    }
+    let n = w - 4;
+    for (((((d, a), b), c), e), f) in
+        dst[2..w - 2].iter_mut().zip(&s[..n]).zip(&s[1..n + 1]).zip(&s[2..n + 2]).zip(&s[3..n + 3]).zip(&s[4..n + 4])
+    {
+        *d = (a + 4.0 * b + 6.0 * c + 4.0 * e + f) * (1.0 / 16.0);
+    }
+}
+
+/// Central differences of a row, edges one-sided (clamped): `dst[x] = s[x+1] − s[x−1]`.
+fn diff_row(s: &[f32], dst: &mut [f32]) {
+    let w = s.len();
+    if w < 3 {
+        for x in 0..w {
+            dst[x] = s[(x + 1).min(w - 1)] - s[x.saturating_sub(1)];
         }
-    });
+        return;
+    }
+    dst[0] = s[1] - s[0];
+    dst[w - 1] = s[w - 1] - s[w - 2];
+    for ((d, a), c) in dst[1..w - 1].iter_mut().zip(&s[..w - 2]).zip(&s[2..]) {
+        *d = c - a;
+    }
+}
+
+std::thread_local! {
+    /// Each thread's band scratch rows, kept from frame to frame.
+    static BAND_SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The luma change of each pixel, into `change` (codes): lines placed by `source` (the frame's
-/// luma) where `stylized` (the stylized luma, `black` its code of black) keeps a border; both
-/// `size` planes with `per_code` levels of 0–255 a code.
-fn line_changes(
-    (source, stylized): (&[f32], &[f32]),
-    size: (usize, usize),
-    (black, per_code): (f32, f32),
-    strength: f32,
-    [narrow, mid, wide, change]: [&mut Vec<f32>; 4],
-) {
+/// luma) where `stylized` (the stylized luma) keeps a border; both `size` planes.
+///
+/// The blurs are computed a band of rows at a time in scratch rows: the frame's rows blurred
+/// horizontally, the narrow blur (3×3 binomial), its horizontal 5-tap binomial, then per row
+/// the wide blur (the narrow one's 5×5 binomial: three binomial passes in all) and the pixel's
+/// change. Every inner loop runs over whole row slices, so it vectorises.
+fn line_changes((source, stylized): (&[f32], &[f32]), size: (usize, usize), ink: Ink, change: &mut [f32]) {
     let (w, h) = size;
-    let n = w * h;
-    for v in [&mut *narrow, &mut *mid, &mut *wide, &mut *change] {
-        v.resize(n, 0.0);
-    }
-    // `change` is scratch until the last pass.
-    binomial(source, narrow, change, size);
-    binomial(narrow, mid, change, size);
-    binomial(mid, wide, change, size);
-    let (narrow, wide) = (&*narrow, &*wide);
-    let gradient = |plane: &[f32], x: usize, y: usize| {
-        let row = &plane[y * w..][..w];
-        let gx = row[(x + 1).min(w - 1)] - row[x.saturating_sub(1)];
-        let gy = plane[(y + 1).min(h - 1) * w + x] - plane[y.saturating_sub(1) * w + x];
-        0.5 * (gx * gx + gy * gy).sqrt() * per_code
+    // The range of frame row `y`, clamped to the frame.
+    let row = |y: isize| -> std::ops::Range<usize> {
+        let y = y.clamp(0, h as isize - 1) as usize;
+        y * w..(y + 1) * w
     };
-    change.par_chunks_exact_mut(w).enumerate().with_min_len(ROWS_PER_TASK).for_each(|(y, out)| {
-        for (x, out) in out.iter_mut().enumerate() {
-            let i = y * w + x;
-            let kept = smoothstep((gradient(stylized, x, y) - KEPT_ONSET) / (KEPT_FULL - KEPT_ONSET));
-            *out = if kept > 0.0 {
-                let (line, crisp) = ink(gradient(narrow, x, y), (narrow[i] - wide[i]) * per_code, strength);
-                kept * (crisp / per_code - line * (stylized[i] - black).max(0.0))
-            } else {
-                0.0
-            };
-        }
+    change.par_chunks_mut(w * BAND).enumerate().for_each(|(band, out)| {
+        BAND_SCRATCH.with_borrow_mut(|scratch| {
+            let y0 = (band * BAND) as isize;
+            let rows = out.len() / w;
+            let span = rows + 2 * HALO;
+            // Rows y0−HALO … y0+rows+HALO−1 (clamped) of: the source blurred horizontally,
+            // the narrow blur, the narrow blur's horizontal 5-tap blur; then row temporaries.
+            scratch.resize(3 * span * w + 6 * w, 0.0);
+            let (horizontal, rest) = scratch.split_at_mut(span * w);
+            let (narrow, rest) = rest.split_at_mut(span * w);
+            let (narrow5, rest) = rest.split_at_mut(span * w);
+            let (wide, rest) = rest.split_at_mut(w);
+            let (nx, rest) = rest.split_at_mut(w);
+            let (ny, rest) = rest.split_at_mut(w);
+            let (sx, rest) = rest.split_at_mut(w);
+            let (sy, _) = rest.split_at_mut(w);
+            let local = |r: isize| (r - (y0 - HALO as isize)) as usize;
+            for r in 0..span {
+                let y = y0 - HALO as isize + r as isize;
+                binomial3_row(&source[row(y)], &mut horizontal[r * w..(r + 1) * w]);
+            }
+            // The narrow blur's vertical pass, clamped at the frame's top and bottom (and at
+            // the span's outermost rows, whose narrow blur nothing reads).
+            let (first, last) = (y0 - HALO as isize, y0 + (span - HALO) as isize - 1);
+            for r in 0..span {
+                let y = y0 - HALO as isize + r as isize;
+                let at = |y: isize| local(y.clamp(0, h as isize - 1).clamp(first, last)) * w;
+                let (a, b, c) = (at(y - 1), at(y), at(y + 1));
+                let dst = &mut narrow[r * w..(r + 1) * w];
+                for (((d, a), b), c) in
+                    dst.iter_mut().zip(&horizontal[a..a + w]).zip(&horizontal[b..b + w]).zip(&horizontal[c..c + w])
+                {
+                    *d = (a + 2.0 * b + c) * 0.25;
+                }
+                binomial5_row(&narrow[r * w..(r + 1) * w], &mut narrow5[r * w..(r + 1) * w]);
+            }
+            for (i, out) in out.chunks_exact_mut(w).enumerate() {
+                let y = y0 + i as isize;
+                let at = |y: isize| local(y.clamp(0, h as isize - 1)) * w;
+                let n5 = |d: isize| &narrow5[at(y + d)..at(y + d) + w];
+                for (((((d, a), b), c), e), f) in
+                    wide.iter_mut().zip(n5(-2)).zip(n5(-1)).zip(n5(0)).zip(n5(1)).zip(n5(2))
+                {
+                    *d = (a + 4.0 * b + 6.0 * c + 4.0 * e + f) * (1.0 / 16.0);
+                }
+                let nr = |d: isize| &narrow[at(y + d)..at(y + d) + w];
+                diff_row(nr(0), nx);
+                for ((d, a), c) in ny.iter_mut().zip(nr(-1)).zip(nr(1)) {
+                    *d = c - a;
+                }
+                let sr = |d: isize| &stylized[row(y + d)];
+                diff_row(sr(0), sx);
+                for ((d, a), c) in sy.iter_mut().zip(sr(-1)).zip(sr(1)) {
+                    *d = c - a;
+                }
+                let pixels = out
+                    .iter_mut()
+                    .zip(sr(0))
+                    .zip(sx.iter().zip(&*sy))
+                    .zip(nx.iter().zip(&*ny))
+                    .zip(nr(0).iter().zip(&*wide));
+                for ((((o, &styl), (&sx, &sy)), (&nx, &ny)), (&n, &wd)) in pixels {
+                    *o = ink.change(styl, (sx, sy), (nx, ny), n - wd);
+                }
+            }
+        });
     });
 }
 
@@ -179,24 +273,16 @@ impl LineStage {
             rgb_luma(source, &mut self.source_luma);
         }
         let source = if source.is_some() { &self.source_luma } else { &self.luma };
-        line_changes(
-            (source, &self.luma),
-            size,
-            (0.0, 1.0),
-            strength,
-            [&mut self.narrow, &mut self.tmp, &mut self.wide, &mut self.change],
-        );
+        self.change.resize(n, 0.0);
+        line_changes((source, &self.luma), size, Ink { per_code: 1.0, black: 0.0, strength }, &mut self.change);
         // A line (a negative change) scales R, G and B by the same factor, a darker shade of
         // the region's colour that never leaves the gamut; the crisp bright side (positive)
         // adds the same to each. Either way luma changes by exactly `change`.
         let (change, luma) = (&self.change, &self.luma);
         image.data.par_chunks_exact_mut(n).for_each(|plane| {
+            // (A negative change implies a positive luma: it is a share of it.)
             plane.iter_mut().zip(change.iter().zip(luma)).for_each(|(v, (&d, &l))| {
-                if d < 0.0 {
-                    *v *= 1.0 + d / l;
-                } else {
-                    *v += d;
-                }
+                *v = *v * (1.0 + d.min(0.0) / l.max(1e-6)) + d.max(0.0);
             });
         });
     }
@@ -218,13 +304,8 @@ impl LineStage {
         assert!(source.is_none_or(|s| s.len() == y.len()), "line source size");
         // The thresholds are in 0–255 levels: limited-range codes are 219/255 of them.
         let per_code = 255.0 / (white - black);
-        line_changes(
-            (source.unwrap_or(&*y), &*y),
-            size,
-            (black, per_code),
-            strength,
-            [&mut self.narrow, &mut self.tmp, &mut self.wide, &mut self.change],
-        );
+        self.change.resize(y.len(), 0.0);
+        line_changes((source.unwrap_or(&*y), &*y), size, Ink { per_code, black, strength }, &mut self.change);
         let change = &self.change;
         y.par_iter_mut().zip(change.par_iter()).with_min_len(4096).for_each(|(v, d)| *v += d);
     }
@@ -396,6 +477,60 @@ mod tests {
         for (f, l) in full_out.iter().zip(&limited) {
             assert!((16.0 + f * 219.0 / 255.0 - l).abs() < 0.05, "{f} vs {l}");
         }
+    }
+
+    /// The same line pass written plainly over whole planes, clamped at the edges.
+    fn reference(source: &[f32], stylized: &[f32], (w, h): (usize, usize), ink: Ink) -> Vec<f32> {
+        let at = |p: &[f32], x: isize, y: isize| {
+            p[y.clamp(0, h as isize - 1) as usize * w + x.clamp(0, w as isize - 1) as usize]
+        };
+        let blur = |p: &[f32], taps: &[f32]| -> Vec<f32> {
+            let r = taps.len() as isize / 2;
+            let sum: f32 = taps.iter().sum();
+            let horizontal: Vec<f32> = (0..w * h)
+                .map(|i| {
+                    let (x, y) = ((i % w) as isize, (i / w) as isize);
+                    taps.iter().enumerate().map(|(k, t)| t * at(p, x + k as isize - r, y)).sum::<f32>() / sum
+                })
+                .collect();
+            (0..w * h)
+                .map(|i| {
+                    let (x, y) = ((i % w) as isize, (i / w) as isize);
+                    taps.iter().enumerate().map(|(k, t)| t * at(&horizontal, x, y + k as isize - r)).sum::<f32>() / sum
+                })
+                .collect()
+        };
+        let narrow = blur(source, &[1.0, 2.0, 1.0]);
+        let wide = blur(&narrow, &[1.0, 4.0, 6.0, 4.0, 1.0]);
+        let diff =
+            |p: &[f32], x: isize, y: isize| (at(p, x + 1, y) - at(p, x - 1, y), at(p, x, y + 1) - at(p, x, y - 1));
+        (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as isize, (i / w) as isize);
+                ink.change(stylized[i], diff(stylized, x, y), diff(&narrow, x, y), narrow[i] - wide[i])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_banded_pass_equals_the_plain_one_across_band_borders() {
+        // 101 rows: four bands and a short one; shapes crossing every band border.
+        let (w, h) = (37, 101);
+        let source: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                if ((x - 18.0).powi(2) + (y - 50.0).powi(2)).sqrt() < 30.0 { 190.0 } else { 40.0 + (y * 0.7) }
+            })
+            .collect();
+        let stylized: Vec<f32> = source.iter().enumerate().map(|(i, v)| v * 0.9 + (i % 7) as f32).collect();
+        let ink = Ink { per_code: 1.0, black: 0.0, strength: 1.5 };
+        let mut banded = vec![0.0; w * h];
+        line_changes((&source, &stylized), (w, h), ink, &mut banded);
+        let plain = reference(&source, &stylized, (w, h), ink);
+        for (i, (a, b)) in banded.iter().zip(&plain).enumerate() {
+            assert!((a - b).abs() < 1e-3, "pixel ({}, {}): banded {a} plain {b}", i % w, i / w);
+        }
+        assert!(plain.iter().filter(|v| v.abs() > 5.0).count() > 50, "the test image draws lines");
     }
 
     #[test]
