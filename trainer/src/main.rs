@@ -109,6 +109,12 @@ struct EvaluateArgs {
     out: PathBuf,
 }
 
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("'{s}' is not NAME=VALUE"))
+}
+
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("'{s}' is not WIDTHxHEIGHT (e.g. 1280x720)"))?;
     let parse = |v: &str| v.trim().parse::<u32>().map_err(|_| format!("'{s}' is not WIDTHxHEIGHT (e.g. 1280x720)"));
@@ -267,6 +273,11 @@ struct TrainArgs {
     /// adversarial 1). In anime mode `teacher_l1` > 0 adds L1 to the teacher filter's output.
     #[arg(long = "weight", value_name = "NAME=VALUE", value_parser = parse_weight)]
     weights: Vec<(String, f64)>,
+    /// A parameter of the teacher filter, NAME=VALUE, repeatable (names as in
+    /// `trainer/src/teacher.rs`, e.g. region_mix=0.5, xdog_phi=0 for no lines). Recorded in
+    /// the run's config.json; a resumed run keeps the parameters it started with.
+    #[arg(long = "teacher-param", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    teacher_params: Vec<(String, String)>,
     /// Start from the generator and discriminator of another run's checkpoint (fine-tuning,
     /// e.g. adding --stability to a trained model). The architecture must match.
     #[arg(long)]
@@ -321,6 +332,9 @@ struct TeacherArgs {
     /// Images to filter.
     #[arg(required = true)]
     images: Vec<PathBuf>,
+    /// A parameter of the teacher filter, NAME=VALUE (repeatable), as for `train`.
+    #[arg(long = "teacher-param", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    teacher_params: Vec<(String, String)>,
     /// Output folder (created).
     #[arg(long)]
     out: PathBuf,
@@ -395,6 +409,7 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
         ..defaults
     };
     let options = RunOptions {
+        teacher: animestyle_train::teacher::TeacherParams::with_overrides(&args.teacher_params)?,
         run_dir: args.out,
         resume: args.resume,
         explicit_architecture: args.arch.any_set().then_some(config.generator),
@@ -422,7 +437,8 @@ fn main() -> ExitCode {
             run::print_info(&arch.apply(GeneratorConfig::default()));
             Ok(())
         }
-        Command::Teacher(args) => run::teacher_preview(&args.images, &args.out),
+        Command::Teacher(args) => animestyle_train::teacher::TeacherParams::with_overrides(&args.teacher_params)
+            .and_then(|params| run::teacher_preview(&args.images, &args.out, &params)),
         Command::Evaluate(args) => evaluate(*args),
     };
     match result {

@@ -24,6 +24,8 @@ use crate::{export, plot, teacher};
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub run_dir: PathBuf,
+    /// The teacher filter's parameters for a new run (a resumed run keeps its own).
+    pub teacher: TeacherParams,
     pub resume: bool,
     /// The architecture the user asked for explicitly, to check against a resumed checkpoint.
     pub explicit_architecture: Option<GeneratorConfig>,
@@ -231,7 +233,7 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
         }
         let record = RunRecord {
             config: config.clone(),
-            teacher: TeacherParams::default(),
+            teacher: options.teacher.clone(),
             photo_dirs: options.photo_dirs.clone(),
             style_dirs: options.style_dirs.clone(),
             held_out: options.held_out,
@@ -420,13 +422,12 @@ pub fn print_info(config: &GeneratorConfig) {
 }
 
 /// Writes the teacher filter's output for each image into `out`.
-pub fn teacher_preview(images: &[PathBuf], out: &Path) -> anyhow::Result<()> {
+pub fn teacher_preview(images: &[PathBuf], out: &Path, params: &TeacherParams) -> anyhow::Result<()> {
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let params = TeacherParams::default();
     for path in images {
         let img = image::open(path).with_context(|| format!("cannot read {}", path.display()))?.to_rgb8();
         let started = Instant::now();
-        let filtered = teacher::apply_rgb8(&img, &params);
+        let filtered = teacher::apply_rgb8(&img, params);
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
         let target = out.join(format!("{name}-teacher.png"));
         filtered.save(&target).with_context(|| format!("cannot write {}", target.display()))?;

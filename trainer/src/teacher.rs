@@ -96,6 +96,34 @@ impl Default for TeacherParams {
     }
 }
 
+impl TeacherParams {
+    /// The defaults with `overrides` (`name`, `value`) applied: names as the fields above
+    /// (e.g. `region_mix`, `xdog_phi`), values as numbers (`true`/`false` for
+    /// `guide_per_channel`). An unknown name or a value of the wrong type is an error naming
+    /// what is accepted.
+    pub fn with_overrides(overrides: &[(String, String)]) -> anyhow::Result<TeacherParams> {
+        let mut value = serde_json::to_value(TeacherParams::default())?;
+        let fields = value.as_object_mut().expect("TeacherParams serialises to an object");
+        for (name, v) in overrides {
+            let Some(slot) = fields.get_mut(name.as_str()) else {
+                let mut names: Vec<&String> = fields.keys().collect();
+                names.sort();
+                let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+                anyhow::bail!("--teacher-param {name}: no such teacher parameter (known: {})", names.join(", "));
+            };
+            let parsed: serde_json::Value = serde_json::from_str(v.trim())
+                .map_err(|_| anyhow::anyhow!("--teacher-param {name}={v}: not a number or true/false"))?;
+            if std::mem::discriminant(&parsed) != std::mem::discriminant(slot)
+                && !(parsed.is_number() && slot.is_number())
+            {
+                anyhow::bail!("--teacher-param {name}={v}: expected a value like {slot}");
+            }
+            *slot = parsed;
+        }
+        serde_json::from_value(value).map_err(|e| anyhow::anyhow!("--teacher-param: {e}"))
+    }
+}
+
 /// Rec. 601 luma weights (what the prototype's `rgb2gray`-style luminance used).
 const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
 
@@ -377,6 +405,20 @@ pub fn felzenszwalb(planes: &[Vec<f32>; 3], w: usize, h: usize, k: f32, min_size
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_set_named_parameters_and_reject_unknown_ones() {
+        let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
+        let p = TeacherParams::with_overrides(&[pair("region_mix", "0.5"), pair("xdog_phi", "0")]).unwrap();
+        assert_eq!((p.region_mix, p.xdog_phi, p.segment_min_size), (0.5, 0.0, 60));
+        let p = TeacherParams::with_overrides(&[pair("segment_min_size", "200")]).unwrap();
+        assert_eq!(p.segment_min_size, 200);
+        let e = TeacherParams::with_overrides(&[pair("region", "0.5")]).unwrap_err().to_string();
+        assert!(e.contains("no such teacher parameter") && e.contains("region_mix"), "{e}");
+        let e = TeacherParams::with_overrides(&[pair("guide_per_channel", "2")]).unwrap_err().to_string();
+        assert!(e.contains("expected a value like true"), "{e}");
+        assert!(TeacherParams::with_overrides(&[pair("segment_min_size", "1.5")]).is_err());
+    }
 
     #[test]
     fn box_mean_of_constant_is_constant() {
