@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# Makes docs/gallery.png and prints the quality table (PSNR/SSIM vs the teacher, edge
-# sharpness of guided vs bilinear upsampling) for a model on the held-out photos and two
-# frames of real footage (vtest.avi, never trained on).
+# Makes docs/gallery.png and the evaluate report in docs/evaluate/: the held-out photos and two
+# stills of real footage (vtest.avi, never trained on) at 1280x720 through the element, as
+# users get them. Rows: images; columns: input | old default (cel, line-strength=0) | new
+# default (cel + frame-size lines, default properties) | second style (style=painted), whole
+# frames on the left and 1:1 crops of each image's busiest region (a face, fine structure)
+# on the right.
 #
-#   bash scripts/gallery.sh [MODEL.onnx] [OUT.png]     (defaults: the embedded model, docs/gallery.png)
+#   bash scripts/gallery.sh [OUT_DIR]     (default docs/evaluate; the gallery goes to docs/gallery.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODEL="${1:-}"
-OUT="${2:-docs/gallery.png}"
+OUT="${1:-docs/evaluate}"
 VTEST=/usr/share/doc/opencv-doc/examples/data/vtest.avi
 
 bash scripts/fetch-data.sh >/dev/null
-frames=data/held-out-frames
-if [ ! -f "$frames/vtest-0004.png" ]; then
-  mkdir -p "$frames"
-  # One frame every 10 s of the 79 s clip; frames 1 and 4 go into the gallery.
-  gst-launch-1.0 -q filesrc location="$VTEST" ! decodebin ! videoconvert ! videorate ! \
-    video/x-raw,framerate=1/10 ! pngenc ! multifilesink location="$frames/vtest-%04d.png"
-fi
-args=(--out "$OUT")
-[ -n "$MODEL" ] && args+=(--model "$MODEL")
-cargo run --release --locked -q -p animestyle-train --example gallery -- "${args[@]}" \
-  data/held-out/astronaut.png data/held-out/building.jpg data/held-out/fruits.jpg \
-  data/held-out/leuvenB.jpg data/held-out/squirrel_cls.jpg "$frames/vtest-0001.png" "$frames/vtest-0004.png"
+bash scripts/fetch-vgg16.sh >/dev/null
+cargo build --release --locked -q -p animestyle-train
+train=target/release/animestyle-train
+[ -n "${CARGO_TARGET_DIR:-}" ] && train="$CARGO_TARGET_DIR/release/animestyle-train"
+"$train" evaluate \
+  --model "old default (lines off)=embedded" --set-for "old default (lines off):line-strength=0" \
+  --model "new default=embedded" \
+  --model "second style (painted)=embedded" --set-for "second style (painted):style=painted" \
+  --photos data/held-out --style data/style-held-out --perceptual data/weights/vgg16.safetensors \
+  --video "$VTEST" --out "$OUT"
+[ "$OUT" = docs/evaluate ] && cp docs/evaluate/gallery.png docs/gallery.png
+echo "gallery: $OUT/gallery.png, report $OUT/report.md"

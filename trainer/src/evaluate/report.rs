@@ -184,8 +184,11 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(s, "| {} | {fl} | {pan} | {zoom} | {video} | {} |", m.label, opt(m.ms_per_frame, 1));
         }
     }
-    let _ =
-        writeln!(s, "\n![bar charts](charts.png)\n\n![input and each model](grid.png)\n\n![1:1 crops](crops.png)\n");
+    let _ = writeln!(
+        s,
+        "\n![bar charts](charts.png)\n\n![input and each model](grid.png)\n\n![1:1 crops](crops.png)\n\n\
+             `gallery.png` holds both side by side.\n"
+    );
     let _ = writeln!(s, "## Per image\n");
     for m in &r.models {
         let _ = writeln!(s, "### {}\n\n{}\n", m.label, m.description);
@@ -317,7 +320,19 @@ pub fn write(dir: &Path, r: &Report, inputs: &[RgbImage], outputs: &[Vec<RgbImag
     write_atomic(&dir.join("report.md"), markdown(r).as_bytes())?;
     write_atomic(&dir.join("report.json"), serde_json::to_string_pretty(r)?.as_bytes())?;
     plot::save_png(&dir.join("charts.png"), &charts(r))?;
-    plot::save_png(&dir.join("grid.png"), &grid(inputs, outputs, 256))?;
-    plot::save_png(&dir.join("crops.png"), &crops(inputs, outputs, (192, 144)))?;
+    let (whole, detail) = (grid(inputs, outputs, 256), crops(inputs, outputs, (192, 144)));
+    plot::save_png(&dir.join("gallery.png"), &side_by_side(&whole, &detail, 12))?;
+    plot::save_png(&dir.join("grid.png"), &whole)?;
+    plot::save_png(&dir.join("crops.png"), &detail)?;
     Ok(())
+}
+
+/// `gallery.png`: the whole frames and the 1:1 crops of each image side by side (both have one
+/// row per image, the input first, then each model), `gap` white pixels apart.
+pub fn side_by_side(left: &RgbImage, right: &RgbImage, gap: u32) -> RgbImage {
+    let height = left.height().max(right.height());
+    let mut out = RgbImage::from_pixel(left.width() + gap + right.width(), height, image::Rgb([255, 255, 255]));
+    imageops::replace(&mut out, left, 0, 0);
+    imageops::replace(&mut out, right, (left.width() + gap) as i64, 0);
+    out
 }
