@@ -40,6 +40,14 @@ fn stylize(
     (expected_in, FrameReader::new(out, format, w, h).pixels())
 }
 
+/// A fixture model whose exact per-pixel output a test checks: the `model` property, with the
+/// ink lines off. The lines are a separate stage drawn on the stylized image's borders after
+/// the model (`line-strength`, default 1; its behaviour is tested in tests/lines.rs), so with
+/// them on, the pixels along every edge are the model's output plus a line.
+fn exact_model(path: &std::path::Path) -> [(&'static str, glib::Value); 2] {
+    [model_prop(path), ("line-strength", 0.0f64.to_value())]
+}
+
 fn assert_permute_inverted(input: &[[u8; 4]], output: &[[u8; 4]], tolerance: i32, what: &str) {
     assert_eq!(input.len(), output.len());
     for (i, (a, b)) in input.iter().zip(output).enumerate() {
@@ -61,7 +69,7 @@ fn every_format_and_odd_size_gives_exact_pixels_and_keeps_alpha() {
     );
     for format in FORMATS {
         for size in [(1, 1), (37, 23), (1280, 720)] {
-            let (input, output) = stylize(&[model_prop(&model.path)], format, size, varied);
+            let (input, output) = stylize(&exact_model(&model.path), format, size, varied);
             assert_permute_inverted(&input, &output, 0, &format!("{format:?} {size:?}"));
         }
     }
@@ -116,8 +124,12 @@ fn strength_zero_is_the_input_and_half_is_halfway() {
     let (w, h) = (37, 23);
     let (input, output) = stylize(&[("strength", 0.0f64.to_value())], VideoFormat::Bgrx, (w, h), varied);
     assert_eq!(input, output, "embedded model, strength 0");
-    let (input, output) =
-        stylize(&[model_prop(&model.path), ("strength", 0.5f64.to_value())], VideoFormat::Rgba, (w, h), varied);
+    let (input, output) = stylize(
+        &[exact_model(&model.path).as_slice(), &[("strength", 0.5f64.to_value())]].concat(),
+        VideoFormat::Rgba,
+        (w, h),
+        varied,
+    );
     for (a, b) in input.iter().zip(&output) {
         let inv = permute_invert_pixel([a[0], a[1], a[2]]);
         for c in 0..3 {
@@ -167,7 +179,7 @@ fn every_contract_variant_gives_the_same_correct_pixels() {
     for v in variants {
         let model = model_file(&v.model());
         let mut props = set_enum_props(overrides_for(&v));
-        props.push(model_prop(&model.path));
+        props.extend(exact_model(&model.path));
         props.push(("inference-size", 0i32.to_value()));
         let tolerance = if v.tensor_type == TensorType::U8 { 0 } else { 1 };
         match v.size {
@@ -236,7 +248,7 @@ fn timestamps_durations_offsets_and_frame_count_are_preserved() {
 #[test]
 fn renegotiation_mid_stream_changes_size() {
     let model = model_file(&PermuteInvert::default().model());
-    let mut h = harness(&[model_prop(&model.path)], VideoFormat::Rgbx, 320, 240);
+    let mut h = harness(&exact_model(&model.path), VideoFormat::Rgbx, 320, 240);
     let out = h.push_and_pull(frame(VideoFormat::Rgbx, 320, 240, varied)).unwrap();
     let input = FrameReader::new(frame(VideoFormat::Rgbx, 320, 240, varied), VideoFormat::Rgbx, 320, 240).pixels();
     assert_permute_inverted(&input, &FrameReader::new(out, VideoFormat::Rgbx, 320, 240).pixels(), 1, "320x240");
@@ -343,7 +355,8 @@ fn guided_upsampling_keeps_a_step_edge_sharper_than_bilinear() {
     // Pixels strictly between 10% and 90% of the step, on one row.
     let transition = |upsampling: &str| {
         let mut props = set_enum_props(vec![("upsampling", upsampling.to_value())]);
-        props.extend([model_prop(&model.path), ("inference-size", 160i32.to_value())]);
+        props.extend(exact_model(&model.path));
+        props.push(("inference-size", 160i32.to_value()));
         let (_, output) = stylize(&props, VideoFormat::Rgbx, (w, h), pixel);
         let row = &output[(h / 2 * w) as usize..((h / 2 + 1) * w) as usize];
         // permute-invert maps grey 60 → 195 and 210 → 45.
