@@ -7,7 +7,7 @@
 //! depend on the weights' values.
 //!
 //! ```text
-//! cargo run --release -p animestyle-train --example size_sweep [-- c1,c2,c3,blocks,expand ...]
+//! cargo run --release -p animestyle-train --example size_sweep [-- c1,c2,c3,blocks,expand[,space_to_depth] ...]
 //! ```
 
 use std::time::Duration;
@@ -24,8 +24,13 @@ const RUNS: usize = 15;
 
 fn parse(arg: &str) -> Option<GeneratorConfig> {
     let v: Vec<usize> = arg.split(',').map(|s| s.trim().parse().ok()).collect::<Option<_>>()?;
-    let [c1, c2, c3, blocks, expand] = v[..] else { return None };
-    Some(GeneratorConfig { c1, c2, c3, blocks, expand })
+    let (&[c1, c2, c3, blocks, expand], rest) = v.split_first_chunk::<5>()?;
+    let space_to_depth = match rest {
+        [] => 0,
+        [r] => *r,
+        _ => return None,
+    };
+    Some(GeneratorConfig { c1, c2, c3, blocks, expand, space_to_depth })
 }
 
 fn median_ms(mut times: Vec<Duration>) -> f64 {
@@ -37,20 +42,28 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let candidates: Vec<GeneratorConfig> = if args.is_empty() {
         vec![
-            GeneratorConfig { c1: 8, c2: 16, c3: 32, blocks: 4, expand: 2 },
-            GeneratorConfig { c1: 12, c2: 24, c3: 48, blocks: 4, expand: 2 },
-            GeneratorConfig { c1: 16, c2: 32, c3: 64, blocks: 4, expand: 2 },
+            GeneratorConfig { c1: 8, c2: 16, c3: 32, blocks: 4, expand: 2, space_to_depth: 0 },
+            GeneratorConfig { c1: 12, c2: 24, c3: 48, blocks: 4, expand: 2, space_to_depth: 0 },
+            GeneratorConfig { c1: 16, c2: 32, c3: 64, blocks: 4, expand: 2, space_to_depth: 0 },
             GeneratorConfig::default(),
-            GeneratorConfig { c1: 24, c2: 48, c3: 96, blocks: 6, expand: 2 },
+            GeneratorConfig { c1: 24, c2: 48, c3: 96, blocks: 6, expand: 2, space_to_depth: 0 },
+            // Space-to-depth ×4: every conv at a quarter of the resolution.
+            GeneratorConfig { c1: 0, c2: 0, c3: 64, blocks: 6, expand: 2, space_to_depth: 4 },
+            GeneratorConfig { c1: 0, c2: 0, c3: 96, blocks: 8, expand: 2, space_to_depth: 4 },
+            GeneratorConfig { c1: 0, c2: 0, c3: 128, blocks: 8, expand: 2, space_to_depth: 4 },
+            GeneratorConfig { c1: 0, c2: 0, c3: 64, blocks: 6, expand: 2, space_to_depth: 2 },
         ]
     } else {
         args.iter()
-            .map(|a| parse(a).ok_or_else(|| anyhow::anyhow!("bad candidate {a:?}: want c1,c2,c3,blocks,expand")))
+            .map(|a| {
+                parse(a)
+                    .ok_or_else(|| anyhow::anyhow!("bad candidate {a:?}: want c1,c2,c3,blocks,expand[,space_to_depth]"))
+            })
             .collect::<anyhow::Result<_>>()?
     };
     let device = Backend::Flex.device()?;
     let dir = tempfile::tempdir()?;
-    print!("| c1,c2,c3,blocks,expand | params | GFLOPs @384×216 |");
+    print!("| c1,c2,c3,blocks,expand,space_to_depth | params | GFLOPs @384×216 |");
     for (w, h) in SIZES {
         print!(" ORT ms @{w}×{h} |");
     }
@@ -62,9 +75,9 @@ fn main() -> anyhow::Result<()> {
         animestyle_train::export::export_onnx(&weights, &[], &animestyle_train::export::contract("sweep"), &path)?;
         let mut session =
             Session::load(&ModelSource::File(path), &SessionSettings::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let GeneratorConfig { c1, c2, c3, blocks, expand } = *config;
+        let GeneratorConfig { c1, c2, c3, blocks, expand, space_to_depth } = *config;
         print!(
-            "| {c1},{c2},{c3},{blocks},{expand} | {:.0}k | {:.2} |",
+            "| {c1},{c2},{c3},{blocks},{expand},{space_to_depth} | {:.0}k | {:.2} |",
             config.parameters() as f64 / 1e3,
             2.0 * config.macs(384, 216) as f64 / 1e9
         );

@@ -174,7 +174,12 @@ impl TrainConfig {
             bail!("pass either VGG16 (--perceptual) or VGG19 (--vgg19) weights, not both");
         }
         let g = &self.generator;
-        if g.c1 == 0 || g.c2 == 0 || g.c3 == 0 || g.expand == 0 {
+        if !matches!(g.space_to_depth, 0 | 2 | 4) {
+            bail!("--space-to-depth must be 0 (the plain layout), 2 or 4, not {}", g.space_to_depth);
+        }
+        // The space-to-depth layout has no c1/c2 stages.
+        let plain_channels = g.space_to_depth > 0 || (g.c1 > 0 && g.c2 > 0);
+        if !plain_channels || g.c3 == 0 || g.expand == 0 {
             bail!("generator channels and expansion must be positive: {g:?}");
         }
         Ok(())
@@ -209,5 +214,11 @@ mod tests {
         let mut narrow = TrainConfig::default();
         narrow.generator.c2 = 0;
         assert!(e(narrow).starts_with("generator channels and expansion must be positive"));
+        let mut folded = TrainConfig::default();
+        folded.generator.space_to_depth = 3;
+        assert!(e(folded.clone()).contains("--space-to-depth must be 0 (the plain layout), 2 or 4"));
+        folded.generator.space_to_depth = 4;
+        folded.generator.c1 = 0;
+        assert!(folded.validate().is_ok(), "c1 is not used by the space-to-depth layout");
     }
 }

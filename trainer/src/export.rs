@@ -4,7 +4,8 @@
 //! `pads = kernel / 2`), `LeakyRelu` (alpha [`spec::LEAKY_SLOPE`]), `Add` for the residual of each
 //! block, `Resize` (nearest, ×2, `scales = [1, 1, 2, 2]`, `coordinate_transformation_mode =
 //! asymmetric`, `nearest_mode = floor`: output pixel `y` reads input `floor(y / 2)`, exactly what
-//! burn's nearest interpolate and [`reference_forward`] do) and a final `Tanh`. Input `input` and
+//! burn's nearest interpolate and [`reference_forward`] do), `SpaceToDepth` / `DepthToSpace`
+//! (`DCR`) around the space-to-depth layout, and a final `Tanh`. Input `input` and
 //! output `output` are `[batch, 3, height, width]` float32 with symbolic `batch`, `height`,
 //! `width`. Written with [`animestyle_model::onnx::GraphBuilder`] (IR 8, opset 17).
 
@@ -85,6 +86,9 @@ pub fn onnx_bytes(
                 ],
             );
         }
+        if s.space_to_depth_before > 0 {
+            x = g.op("SpaceToDepth", &[&x], vec![attr::int("blocksize", s.space_to_depth_before as i64)]);
+        }
         layer_inputs.push(x.clone());
         let (w_name, b_name) = (format!("{}.weight", s.name), format!("{}.bias", s.name));
         let k = s.kernel as i64;
@@ -102,6 +106,15 @@ pub fn onnx_bytes(
                 attr::int("group", s.groups as i64),
             ],
         );
+        let y = if s.depth_to_space_after > 0 {
+            g.op(
+                "DepthToSpace",
+                &[&y],
+                vec![attr::int("blocksize", s.depth_to_space_after as i64), attr::string("mode", "DCR")],
+            )
+        } else {
+            y
+        };
         x = match s.activation {
             Activation::LeakyRelu => g.op("LeakyRelu", &[&y], vec![attr::float("alpha", spec::LEAKY_SLOPE as f32)]),
             Activation::ResidualAdd => {
@@ -161,8 +174,14 @@ pub fn reference_forward(weights: &GeneratorWeights, input: &[f32], n: usize, h:
             if s.upsample_before {
                 x = x.upsample2();
             }
+            if s.space_to_depth_before > 0 {
+                x = x.space_to_depth(s.space_to_depth_before);
+            }
             layer_inputs.push(x.clone());
             let mut y = conv2d(&x, cw);
+            if s.depth_to_space_after > 0 {
+                y = y.depth_to_space(s.depth_to_space_after);
+            }
             match s.activation {
                 Activation::LeakyRelu => {
                     for v in &mut y.data {
@@ -196,6 +215,47 @@ struct Feature {
 }
 
 impl Feature {
+    /// ONNX `SpaceToDepth`: output channel `(by·b + bx)·C + c` at `(y, x)` is input channel `c`
+    /// at `(y·b + by, x·b + bx)`.
+    fn space_to_depth(&self, b: usize) -> Feature {
+        let (h, w) = (self.h / b, self.w / b);
+        let mut data = vec![0.0; self.c * b * b * h * w];
+        for by in 0..b {
+            for bx in 0..b {
+                for c in 0..self.c {
+                    let o = (by * b + bx) * self.c + c;
+                    for y in 0..h {
+                        for x in 0..w {
+                            data[(o * h + y) * w + x] = self.data[(c * self.h + y * b + by) * self.w + x * b + bx];
+                        }
+                    }
+                }
+            }
+        }
+        Feature { c: self.c * b * b, h, w, data }
+    }
+
+    /// ONNX `DepthToSpace`, `DCR`: output channel `c` at `(y·b + by, x·b + bx)` is input channel
+    /// `(by·b + bx)·C' + c` at `(y, x)`, `C'` the output's channels.
+    fn depth_to_space(&self, b: usize) -> Feature {
+        let c_out = self.c / (b * b);
+        let (h, w) = (self.h * b, self.w * b);
+        let mut data = vec![0.0; self.c * self.h * self.w];
+        for by in 0..b {
+            for bx in 0..b {
+                for c in 0..c_out {
+                    let i = (by * b + bx) * c_out + c;
+                    for y in 0..self.h {
+                        for x in 0..self.w {
+                            data[(c * h + y * b + by) * w + x * b + bx] = self.data[(i * self.h + y) * self.w + x];
+                        }
+                    }
+                }
+            }
+        }
+        Feature { c: c_out, h, w, data }
+    }
+
     /// Nearest ×2: output `(y, x)` reads input `(y / 2, x / 2)`.
     fn upsample2(&self) -> Feature {
         let (h2, w2) = (self.h * 2, self.w * 2);

@@ -199,11 +199,21 @@ struct ArchArgs {
     /// Expansion factor inside the blocks.
     #[arg(long)]
     expand: Option<usize>,
+    /// 2 or 4: the space-to-depth layout (the frame folded into 3·r² channels at 1/r
+    /// resolution, c3 channels in the blocks, no full-resolution convs; c1, c2 unused); 0 =
+    /// the plain layout.
+    #[arg(long)]
+    space_to_depth: Option<usize>,
 }
 
 impl ArchArgs {
     fn any_set(&self) -> bool {
-        self.c1.is_some() || self.c2.is_some() || self.c3.is_some() || self.blocks.is_some() || self.expand.is_some()
+        self.c1.is_some()
+            || self.c2.is_some()
+            || self.c3.is_some()
+            || self.blocks.is_some()
+            || self.expand.is_some()
+            || self.space_to_depth.is_some()
     }
 
     fn apply(&self, base: GeneratorConfig) -> GeneratorConfig {
@@ -213,6 +223,7 @@ impl ArchArgs {
             c3: self.c3.unwrap_or(base.c3),
             blocks: self.blocks.unwrap_or(base.blocks),
             expand: self.expand.unwrap_or(base.expand),
+            space_to_depth: self.space_to_depth.unwrap_or(base.space_to_depth),
         }
     }
 }

@@ -34,14 +34,19 @@ fn train_and_export(generator: GeneratorConfig, steps: u64, dir: &std::path::Pat
 }
 
 /// Burn's forward and ONNX Runtime's (loaded by the element's own code) agree to 1e-4 on
-/// random inputs at two sizes.
+/// random inputs at two sizes, for the plain and the space-to-depth layout.
 #[test]
 fn export_parity_with_onnx_runtime_through_the_element_loader() {
+    export_parity(GeneratorConfig { c1: 8, c2: 12, c3: 16, blocks: 2, expand: 2, space_to_depth: 0 });
+    export_parity(GeneratorConfig { c1: 0, c2: 0, c3: 16, blocks: 2, expand: 2, space_to_depth: 4 });
+    export_parity(GeneratorConfig { c1: 0, c2: 0, c3: 16, blocks: 1, expand: 2, space_to_depth: 2 });
+}
+
+fn export_parity(generator: GeneratorConfig) {
     use gstanimestyle::frame_io::Planes;
     use gstanimestyle::session::{ModelSource, Session, SessionSettings};
     use gstanimestyle::tensor_io::RgbSource;
     let dir = tempfile::tempdir().unwrap();
-    let generator = GeneratorConfig { c1: 8, c2: 12, c3: 16, blocks: 2, expand: 2 };
     let (trainer, model) = train_and_export(generator, 2, dir.path());
     let mut session = Session::load(&ModelSource::File(model), &SessionSettings::default()).unwrap();
     for (w, h) in [(24usize, 16usize), (52, 36)] {
@@ -60,15 +65,18 @@ fn export_parity_with_onnx_runtime_through_the_element_loader() {
         session.run(&RgbSource::Planes(&planes), (w, h), &mut ort_out).unwrap();
         let max_diff =
             burn_out.iter().zip(&ort_out.data).map(|(b, o)| (b - (o / 127.5 - 1.0)).abs()).fold(0.0f32, f32::max);
-        assert!(max_diff <= 1e-4, "{w}x{h}: max |burn - onnxruntime| = {max_diff}");
+        assert!(max_diff <= 1e-4, "{generator:?} {w}x{h}: max |burn - onnxruntime| = {max_diff}");
     }
 }
 
 #[test]
 fn exported_model_in_the_element_matches_the_trainer_forward() {
     let dir = tempfile::tempdir().unwrap();
-    let (trainer, model) =
-        train_and_export(GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2 }, 3, dir.path());
+    let (trainer, model) = train_and_export(
+        GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2, space_to_depth: 0 },
+        3,
+        dir.path(),
+    );
 
     let (w, h) = (64u32, 48u32);
     let pixel = |x: u32, y: u32| [(x * 4) as u8, (y * 5) as u8, ((x + y) * 2) as u8];

@@ -28,7 +28,7 @@ fn random_weights(config: GeneratorConfig, seed: u64) -> GeneratorWeights {
 }
 
 fn tiny() -> GeneratorWeights {
-    random_weights(GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2 }, 7)
+    random_weights(GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2, space_to_depth: 0 }, 7)
 }
 
 fn provenance() -> Vec<(String, String)> {
@@ -37,9 +37,17 @@ fn provenance() -> Vec<(String, String)> {
 
 #[test]
 fn onnx_runtime_through_the_element_matches_the_reference_forward() {
+    runtime_matches_reference(tiny());
+    // The space-to-depth layout: SpaceToDepth / DepthToSpace (DCR) as the reference does them.
+    runtime_matches_reference(random_weights(
+        GeneratorConfig { c1: 0, c2: 0, c3: 8, blocks: 1, expand: 2, space_to_depth: 4 },
+        11,
+    ));
+}
+
+fn runtime_matches_reference(weights: GeneratorWeights) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.onnx");
-    let weights = tiny();
     let started = std::time::Instant::now();
     export_onnx(&weights, &provenance(), &contract("cel-test"), &path).unwrap();
     eprintln!("export took {:?} ({} bytes)", started.elapsed(), std::fs::metadata(&path).unwrap().len());

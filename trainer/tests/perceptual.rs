@@ -308,7 +308,7 @@ fn perceptual_step_time() {
         for perceptual in [None, Some(weights("vgg16.safetensors"))] {
             let cfg = TrainConfig {
                 mode: Mode::Anime,
-                generator: GeneratorConfig { c1: 16, c2: 32, c3: 64, blocks: 6, expand: 2 },
+                generator: GeneratorConfig { c1: 16, c2: 32, c3: 64, blocks: 6, expand: 2, space_to_depth: 0 },
                 batch: n,
                 crop: size,
                 warmup_steps: 0,

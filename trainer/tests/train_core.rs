@@ -8,7 +8,7 @@ use animestyle_train::model::spec::{Activation, GeneratorConfig, GeneratorWeight
 use animestyle_train::train::Trainer;
 
 fn tiny() -> GeneratorConfig {
-    GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2 }
+    GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 1, expand: 2, space_to_depth: 0 }
 }
 
 fn config(mode: Mode) -> TrainConfig {
@@ -254,7 +254,7 @@ fn forward_ref(weights: &GeneratorWeights, img: &[f32], h: usize, w: usize) -> V
 #[test]
 fn exported_weights_reproduce_the_forward() {
     let mut cfg = config(Mode::Teacher);
-    cfg.generator = GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 2, expand: 2 };
+    cfg.generator = GeneratorConfig { c1: 4, c2: 8, c3: 8, blocks: 2, expand: 2, space_to_depth: 0 };
     let mut t = Trainer::new(cfg).unwrap();
     // a few steps so biases are non-zero and the layout of trained weights is checked
     for s in 0..3 {

@@ -102,6 +102,19 @@ impl Conv {
 }
 
 /// Nearest-neighbour ×2 upsample (`out[y][x] = in[y / 2][x / 2]`).
+/// ONNX `SpaceToDepth` (blocksize `b`): output channel `(by·b + bx)·C + c` at `(y, x)` holds
+/// input channel `c` at `(y·b + by, x·b + bx)`.
+pub fn space_to_depth(x: Tensor<4>, b: usize) -> Tensor<4> {
+    let [n, c, h, w] = x.dims();
+    x.reshape([n, c, h / b, b, w / b, b]).permute([0, 3, 5, 1, 2, 4]).reshape([n, c * b * b, h / b, w / b])
+}
+
+/// ONNX `DepthToSpace` in `DCR` mode (blocksize `b`), the inverse of [`space_to_depth`].
+pub fn depth_to_space(x: Tensor<4>, b: usize) -> Tensor<4> {
+    let [n, c, h, w] = x.dims();
+    x.reshape([n, b, b, c / (b * b), h, w]).permute([0, 3, 4, 1, 5, 2]).reshape([n, c / (b * b), h * b, w * b])
+}
+
 pub fn upsample_nearest2(x: Tensor<4>) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     interpolate(x, InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]))
@@ -173,10 +186,16 @@ impl Generator {
             if spec.upsample_before {
                 x = upsample_nearest2(x);
             }
+            if spec.space_to_depth_before > 0 {
+                x = space_to_depth(x, spec.space_to_depth_before);
+            }
             if spec.name.ends_with(".expand") {
                 block_input = Some(x.clone());
             }
-            let y = conv.forward(x);
+            let mut y = conv.forward(x);
+            if spec.depth_to_space_after > 0 {
+                y = depth_to_space(y, spec.depth_to_space_after);
+            }
             x = match spec.activation {
                 Activation::LeakyRelu => activation::leaky_relu(y, LEAKY_SLOPE),
                 Activation::Tanh => y.tanh(),
