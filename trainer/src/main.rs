@@ -125,17 +125,27 @@ fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
     use animestyle_train::evaluate::element::ElementConfig;
     use animestyle_train::evaluate::{Candidate, EvaluateOptions, ModelSpec};
     let property = |flag: &str, s: &str| {
-        s.split_once('=')
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .ok_or_else(|| anyhow::anyhow!("{flag} {s}: expected PROPERTY=VALUE, e.g. strength=0.8"))
+        parse_pair(s).map_err(|_| anyhow::anyhow!("{flag} {s}: expected PROPERTY=VALUE, e.g. strength=0.8"))
     };
     let properties = args.set.iter().map(|s| property("--set", s)).collect::<anyhow::Result<Vec<_>>>()?;
+    // Each --model as (label, file); `embedded` = no `model` property.
+    let labelled: Vec<(String, PathBuf)> = args
+        .models
+        .iter()
+        .map(|m| match m.split_once('=') {
+            Some((l, p)) if !l.is_empty() => (l.to_string(), PathBuf::from(p)),
+            _ => {
+                let p = PathBuf::from(m);
+                (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| m.clone()), p)
+            }
+        })
+        .collect();
     let mut per_model: Vec<(String, (String, String))> = Vec::new();
     for s in &args.set_for {
         let (label, rest) = s.split_once(':').ok_or_else(|| {
             anyhow::anyhow!("--set-for {s}: expected LABEL:PROPERTY=VALUE, e.g. \"no lines:line-strength=0\"")
         })?;
-        if !args.models.iter().any(|m| m.split_once('=').is_some_and(|(l, _)| l == label)) {
+        if !labelled.iter().any(|(l, _)| l == label) {
             anyhow::bail!("--set-for {s}: no --model is labelled '{label}' (use --model '{label}=FILE')");
         }
         per_model.push((label.to_string(), property("--set-for", rest)?));
@@ -149,14 +159,7 @@ fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
     if args.embedded {
         models.push(ModelSpec { label: "embedded default".into(), candidate: element("embedded default", None) });
     }
-    for m in &args.models {
-        let (label, path) = match m.split_once('=') {
-            Some((l, p)) if !l.is_empty() => (l.to_string(), PathBuf::from(p)),
-            _ => {
-                let p = PathBuf::from(m);
-                (p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| m.clone()), p)
-            }
-        };
+    for (label, path) in labelled {
         let path = (path != std::path::Path::new("embedded")).then_some(path);
         models.push(ModelSpec { candidate: element(&label, path), label });
     }
