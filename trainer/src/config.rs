@@ -38,6 +38,11 @@ pub struct LossWeights {
     /// [`crate::train::STABILITY_SHIFT`]); 0 = off.
     #[serde(default)]
     pub stability: f64,
+    /// Gradient difference to the teacher's output ([`crate::loss::gradient_difference`]): keeps
+    /// the teacher's region borders steep; 0 = off. Needs the teacher (teacher mode, or anime
+    /// mode with `teacher_l1` > 0).
+    #[serde(default)]
+    pub teacher_edges: f64,
 }
 
 /// Everything that defines a run; saved in the run directory and checkpoints.
@@ -105,6 +110,7 @@ impl LossWeights {
             tv: 0.0,
             teacher_l1: 10.0,
             stability: 0.0,
+            teacher_edges: 0.0,
         }
     }
 
@@ -123,6 +129,7 @@ impl LossWeights {
             tv: 0.1,
             teacher_l1: 0.0,
             stability: 0.0,
+            teacher_edges: 0.0,
         }
     }
 }
@@ -173,6 +180,12 @@ impl TrainConfig {
         if self.perceptual.is_some() && self.vgg19.is_some() {
             bail!("pass either VGG16 (--perceptual) or VGG19 (--vgg19) weights, not both");
         }
+        if self.mode == Mode::Anime && self.weights.teacher_edges > 0.0 && self.weights.teacher_l1 <= 0.0 {
+            bail!(
+                "--weight teacher_edges needs the teacher, which anime mode loads only with a teacher \
+                 term: add --weight teacher_l1=W (W > 0), or set teacher_edges=0"
+            );
+        }
         let g = &self.generator;
         if !matches!(g.space_to_depth, 0 | 2 | 4) {
             bail!("--space-to-depth must be 0 (the plain layout), 2 or 4, not {}", g.space_to_depth);
@@ -220,5 +233,10 @@ mod tests {
         folded.generator.space_to_depth = 4;
         folded.generator.c1 = 0;
         assert!(folded.validate().is_ok(), "c1 is not used by the space-to-depth layout");
+        let mut edges = TrainConfig { mode: Mode::Anime, ..TrainConfig::default() };
+        edges.weights = LossWeights { teacher_edges: 2.0, ..LossWeights::anime() };
+        assert!(e(edges.clone()).contains("add --weight teacher_l1=W"), "{}", e(edges.clone()));
+        edges.weights.teacher_l1 = 5.0;
+        assert!(edges.validate().is_ok());
     }
 }

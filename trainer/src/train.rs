@@ -166,8 +166,12 @@ impl Trainer {
         }
         match self.config.mode {
             Mode::Teacher => {
+                let t = teacher.expect("teacher tensor");
+                if w.teacher_edges > 0.0 {
+                    let edges = loss::gradient_difference(fake.clone(), t.clone());
+                    terms.push(("teacher_edges", edges.mul_scalar(w.teacher_edges)));
+                }
                 if w.teacher_l1 > 0.0 {
-                    let t = teacher.expect("teacher tensor");
                     terms.push(("teacher_l1", loss::l1(fake.clone(), t).mul_scalar(w.teacher_l1)));
                 }
             }
@@ -202,6 +206,10 @@ impl Trainer {
                 // The teacher term, when asked for, applies from the first step (as in teacher
                 // mode's warm-up): flat regions and lines the adversarial term then refines.
                 if let Some(t) = teacher {
+                    if w.teacher_edges > 0.0 {
+                        let edges = loss::gradient_difference(fake.clone(), t.clone());
+                        terms.push(("teacher_edges", edges.mul_scalar(w.teacher_edges)));
+                    }
                     terms.push(("teacher_l1", loss::l1(fake.clone(), t).mul_scalar(w.teacher_l1)));
                 }
             }

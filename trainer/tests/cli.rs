@@ -95,7 +95,8 @@ fn a_bad_loss_weight_names_the_losses_and_writes_nothing() {
     for (weight, expect) in [
         (
             "colour=2",
-            "unknown loss `colour`; the losses are adversarial, content, style, color, tv, teacher_l1, stability",
+            "unknown loss `colour`; the losses are adversarial, content, style, color, tv, teacher_l1, stability, \
+             teacher_edges",
         ),
         ("color", "is not NAME=VALUE"),
         ("style=lots", "the weight of `style` must be a number"),
@@ -121,7 +122,11 @@ fn anime_mode_with_a_teacher_weight_learns_from_the_teacher_too() {
     let out = dir.path().join("run");
     let style_arg = style.to_str().unwrap();
     let extra = ["--mode", "anime", "--style", style_arg, "--steps", "3", "--warmup", "1", "--sample-every", "3"];
-    let o = train(&out, &p, &[&extra[..], &["--weight", "teacher_l1=4", "--weight", "color=0"]].concat());
+    let o = train(
+        &out,
+        &p,
+        &[&extra[..], &["--weight", "teacher_l1=4", "--weight", "color=0", "--weight", "teacher_edges=2"]].concat(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
@@ -130,6 +135,8 @@ fn anime_mode_with_a_teacher_weight_learns_from_the_teacher_too() {
     let col = header.iter().position(|h| *h == "teacher_l1").unwrap();
     let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
     assert!(first[col].parse::<f64>().unwrap() > 0.0, "the teacher term runs from step 0 (warm-up too): {csv}");
+    let edges = header.iter().position(|h| *h == "teacher_edges").expect("the border term is logged");
+    assert!(first[edges].parse::<f64>().unwrap() > 0.0, "the border term runs beside the teacher's L1: {csv}");
     let config = std::fs::read_to_string(out.join("config.json")).unwrap();
     assert!(config.contains("\"teacher_l1\": 4.0") && config.contains("\"color\": 0.0"), "{config}");
     // The sample grid shows the teacher beside the generator, as in teacher mode: three tiles wide.
