@@ -15,7 +15,8 @@
 //!    widely (two more, σ ≈ 1.2 px). A line is where the narrow blur is steep
 //!    ([`EDGE_ONSET`] … [`EDGE_FULL`] levels a pixel) on the border's dark side (narrow below
 //!    wide: a negative difference of Gaussians, as in XDoG, Winnemöller et al. 2012). There
-//!    the luma loses up to `line-strength × 0.45` of itself; on the bright side the frame's
+//!    the luma loses up to [`DARKEN_PER_STRENGTH`] (0.8) of itself at `line-strength` 1 and
+//!    0.96 at 2 (the same share again of what is left); on the bright side the frame's
 //!    band-pass contrast is added back (`line-strength ×` [`CRISP_PER_STRENGTH`]), so the
 //!    border is as crisp as the frame's.
 //!
@@ -38,7 +39,7 @@ use crate::frame_io::Planes;
 /// line starts, and where it is at full darkness. A sharp step of 100 levels has 37 at the
 /// pixel against it (a full line) and 12 one further (a trace); one of 40 levels, 15 (a
 /// faint line); a 100-level shading ramp over 8 pixels, 12 (a trace).
-pub const EDGE_ONSET: f32 = 8.0;
+pub const EDGE_ONSET: f32 = 10.0;
 pub const EDGE_FULL: f32 = 30.0;
 /// The stylized image's gradient (levels a pixel) from which a border counts as kept by the
 /// network, and where it counts fully. A border the network kept arrives from the upsampling
@@ -48,8 +49,9 @@ pub const KEPT_ONSET: f32 = 2.0;
 pub const KEPT_FULL: f32 = 8.0;
 /// How far below the wide blur (levels) a pixel must be to count fully as the dark side.
 pub const DARK_SIDE: f32 = 3.0;
-/// The share of a pixel's luma a full line takes away at `line-strength` 1.
-pub const DARKEN_PER_STRENGTH: f32 = 0.45;
+/// The share of a pixel's luma a full line takes away at `line-strength` 1; strength 2 takes
+/// the same share again of what is left (0.8 → 0.96: a line never goes fully black).
+pub const DARKEN_PER_STRENGTH: f32 = 0.8;
 /// How much of the frame's own band-pass contrast (narrow minus wide blur) is added back on
 /// the bright side of a kept border, per unit of `line-strength`: the border is as crisp as
 /// the frame's, with the line on its dark side.
@@ -106,7 +108,11 @@ impl Ink {
         let edge = smoothstep(((nx * nx + ny * ny).sqrt() * k - EDGE_ONSET) * (1.0 / (EDGE_FULL - EDGE_ONSET)));
         let dog = dog * self.per_code;
         let dark_side = smoothstep(-dog * (1.0 / DARK_SIDE));
-        let line = (edge * dark_side * self.strength * DARKEN_PER_STRENGTH).min(0.95);
+        // A full line takes DARKEN_PER_STRENGTH of the luma at strength 1, and the same share
+        // of what is left over the second unit (exact at 0, 1 and 2; linear in between).
+        let share = edge * dark_side * DARKEN_PER_STRENGTH;
+        let (first, second) = (self.strength.min(1.0), (self.strength - 1.0).max(0.0));
+        let line = share * (first + second * (1.0 - share));
         let crisp = edge * CRISP_PER_STRENGTH * self.strength * dog.max(0.0);
         kept * (crisp / self.per_code - line * (stylized - self.black).max(0.0))
     }
@@ -346,8 +352,8 @@ mod tests {
     fn a_step_edge_gets_a_dark_line_on_its_dark_side_only() {
         let out = lined(grey(20, 6, step), 1.0);
         let row = |x: usize| out.plane(0)[2 * 20 + x];
-        // The pixel against the edge on its dark side loses 45% of its luma, the next one a
-        // trace: a line one to two pixels wide.
+        // The pixel against the edge on its dark side loses most of its luma (a full line
+        // takes 80%), the next one a trace: a line one to two pixels wide.
         assert!(row(9) < 50.0 * 0.6, "{}", row(9));
         assert!((45.0..=50.0).contains(&row(8)), "{}", row(8));
         // The pixel against it on the bright side gets the step's contrast back (the band-pass

@@ -84,12 +84,15 @@ fn more_line_strength_darkens_region_borders_and_leaves_flat_regions_alone() {
     init();
     for format in [VideoFormat::Rgbx, VideoFormat::Nv12] {
         let [none, default, heavy] = [0.0, 1.0, 2.0].map(|s| luma(format, s));
-        // The line: the pixel against the border on its dark side. A full line takes 45% of
-        // the luma per unit of strength; the network's own soft edge makes it partial, so ask
-        // for a fifth of that per step (9% ≈ 4–6 levels on this ground, far above rounding).
-        let band = |l: &[u8]| mean(l, ring(1));
+        // The line: the pixel against the border on its dark side, measured above black (16
+        // on limited-range NV12, 0 on RGB). A full line takes 80% of that at strength 1, and
+        // 80% of what is left at 2; the network's own soft edge makes it partial, so ask for
+        // a fifth of that per step (16%; on this dark ground 1–4 levels of a ring's mean).
+        let black = if format == VideoFormat::Nv12 { 16.0 } else { 0.0 };
+        let band = |l: &[u8]| mean(l, ring(1)) - black;
         let (b0, b1, b2) = (band(&none), band(&default), band(&heavy));
-        assert!(b1 < 0.91 * b0 && b2 < 0.91 * b1, "{format:?}: border luma {b0:.1} → {b1:.1} → {b2:.1}");
+        eprintln!("{format:?}: border luma above black {b0:.2} → {b1:.2} → {b2:.2}");
+        assert!(b1 < 0.84 * b0 && b2 < 0.84 * b1, "{format:?}: border luma above black {b0:.1} → {b1:.1} → {b2:.1}");
         // Flat regions (inside the card, and the ground 12 px from it) keep their luma to
         // within a level: lines are drawn on borders only.
         let flat = |l: &[u8]| {

@@ -790,8 +790,8 @@ impl ObjectImpl for AnimeStyle {
                     .nick("Line strength")
                     .blurb(
                         "Ink lines drawn at the frame's full resolution on the borders the model keeps (on the dark \
-                         side of each edge): 0 = none (only the model's own, softer lines), 1 = the default, 2 = heavy, \
-                         near-black lines",
+                         side of each edge): 0 = none (only lines the model draws itself), 1 = the default (a full line \
+                         takes 80% of the luma), 2 = heavy, near-black lines (96%)",
                     )
                     .minimum(0.0)
                     .maximum(crate::lines::MAX_STRENGTH as f64)
