@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Makes docs/gallery.png and the evaluate report in docs/evaluate/: the held-out photos and two
 # stills of real footage (vtest.avi, never trained on) at 1280x720 through the element, as
-# users get them. Rows: images; columns: input | old default (cel, line-strength=0) | new
-# default (cel + frame-size lines, default properties) | second style (style=painted), whole
-# frames on the left and 1:1 crops of each image's busiest region (a face, fine structure)
-# on the right.
+# users get them. Rows: images; columns: input | old default (the cel network before issue
+# #15, taken from git history, line-strength=0) | new default (default properties) | second
+# style (style=painted), whole frames on the left and 1:1 crops of each image's busiest region
+# (a face, fine structure) on the right.
 #
 #   bash scripts/gallery.sh [OUT_DIR]     (default docs/evaluate; the gallery goes to docs/gallery.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-docs/evaluate}"
 VTEST=/usr/share/doc/opencv-doc/examples/data/vtest.avi
+# The default model before issue #15 replaced it (needs the git history: a clone, not an export).
+OLD_DEFAULT_REV=e1d9406
+OLD_DEFAULT="$(mktemp -d)/animestyle-cel-before-15.onnx"
+git show "$OLD_DEFAULT_REV:models/animestyle-cel.onnx" >"$OLD_DEFAULT"
 
 bash scripts/fetch-data.sh >/dev/null
 bash scripts/fetch-vgg16.sh >/dev/null
@@ -18,7 +22,7 @@ cargo build --release --locked -q -p animestyle-train
 train=target/release/animestyle-train
 [ -n "${CARGO_TARGET_DIR:-}" ] && train="$CARGO_TARGET_DIR/release/animestyle-train"
 "$train" evaluate \
-  --model "old default (lines off)=embedded" --set-for "old default (lines off):line-strength=0" \
+  --model "old default (lines off)=$OLD_DEFAULT" --set-for "old default (lines off):line-strength=0" \
   --model "new default=embedded" \
   --model "second style (painted)=embedded" --set-for "second style (painted):style=painted" \
   --photos data/held-out --style data/style-held-out --perceptual data/weights/vgg16.safetensors \

@@ -8,25 +8,28 @@
 # Installs the open-licence photos (scripts/fetch-data.sh), builds the trainer, trains in
 # `teacher` mode, fine-tunes with the temporal stability loss, exactly as recorded in
 # models/MODELS.md, and exports with the metadata the element reads. Training is deterministic
-# for a given seed and step count; on 2 CPU cores it takes about 1.5 hours. Ctrl-C saves a
+# for a given seed and step count; on 2 CPU cores the cel model takes about 40 minutes, the
+# painted one about 1.5 hours. Ctrl-C saves a
 # checkpoint; run the script again to resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUN_DIR="${1:-runs/cel}"
-STEPS="${STEPS:-3502}"
-STABLE_STEPS="${STABLE_STEPS:-400}"
+STEPS="${STEPS:-3500}"
+STABLE_STEPS="${STABLE_STEPS:-800}"
 OUT="${OUT:-models/animestyle-cel.onnx}"
-# The generator the element runs at inference-size 384 (long side): see the size sweep in
-# models/MODELS.md.
-# The photo folders it was trained on, in the order a recursive scan of data/photos met them
-# then (data/photos has grown since: renpy/, people/, lomiri/).
-COMMON=(--mode teacher --photos data/photos/opencv --photos data/photos/skimage --photos data/photos/sklearn --batch 4 --crop 128 --c1 16 --c2 32 --c3 64 --blocks 6
-        --expand 2 --held-out 3 --checkpoint-every 100)
+# The generator the element runs at inference-size 384 (long side): space-to-depth ×4, 64
+# channels, 6 blocks (see the size sweeps in models/MODELS.md). The teacher draws no lines
+# (xdog_phi=0): the element draws them at the frame's size (line-strength), so the network
+# learns flat regions and their borders only, and no dark rims around small bright objects.
+COMMON=(--mode teacher --photos data/photos/opencv --photos data/photos/skimage --photos data/photos/sklearn
+        --photos data/photos/people --photos data/photos/lomiri --batch 4 --crop 128
+        --space-to-depth 4 --c1 16 --c2 32 --c3 64 --blocks 6 --expand 2 --held-out 3 --checkpoint-every 100
+        --teacher-param xdog_phi=0)
 TRAIN_ARGS=("${COMMON[@]}" --steps "$STEPS" --seed 1 --sample-every 250)
-# Fine-tune: the same losses plus the stability term, from the trained networks.
-STABLE_ARGS=("${COMMON[@]}" --steps "$STABLE_STEPS" --seed 2 --init-from "$RUN_DIR" --stability 10 --warmup 0
-             --sample-every 100)
+# Fine-tune from the trained networks: the same losses plus the temporal stability term.
+STABLE_ARGS=("${COMMON[@]}" --steps "$STABLE_STEPS" --seed 2 --init-from "$RUN_DIR" --stability 10
+             --warmup 0 --sample-every 100)
 
 bash scripts/fetch-data.sh
 cargo build --release --locked -p animestyle-train
