@@ -10,7 +10,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::{Mode, TrainConfig};
+use crate::config::{LossWeights, Mode, TrainConfig};
 use crate::data::Batch;
 use crate::loss;
 use crate::model::discriminator::Discriminator;
@@ -63,6 +63,19 @@ pub struct Trainer {
 
 pub(crate) fn adam() -> ModuleOptimizer {
     AdamConfig::new().with_beta_1(ADAM_BETA1).with_beta_2(ADAM_BETA2).with_epsilon(1e-8).init()
+}
+
+/// The terms against the teacher's output, each when its weight is above 0: the gradient
+/// difference (`teacher_edges`), then L1 (`teacher_l1`). Shared by teacher mode and anime mode
+/// with a teacher term.
+fn teacher_terms(fake: &Tensor<4>, teacher: Tensor<4>, w: &LossWeights, terms: &mut Vec<(&'static str, Tensor<1>)>) {
+    if w.teacher_edges > 0.0 {
+        let edges = loss::gradient_difference(fake.clone(), teacher.clone());
+        terms.push(("teacher_edges", edges.mul_scalar(w.teacher_edges)));
+    }
+    if w.teacher_l1 > 0.0 {
+        terms.push(("teacher_l1", loss::l1(fake.clone(), teacher).mul_scalar(w.teacher_l1)));
+    }
 }
 
 fn scalar(t: &Tensor<1>) -> f64 {
@@ -166,14 +179,7 @@ impl Trainer {
         }
         match self.config.mode {
             Mode::Teacher => {
-                let t = teacher.expect("teacher tensor");
-                if w.teacher_edges > 0.0 {
-                    let edges = loss::gradient_difference(fake.clone(), t.clone());
-                    terms.push(("teacher_edges", edges.mul_scalar(w.teacher_edges)));
-                }
-                if w.teacher_l1 > 0.0 {
-                    terms.push(("teacher_l1", loss::l1(fake.clone(), t).mul_scalar(w.teacher_l1)));
-                }
+                teacher_terms(&fake, teacher.expect("teacher tensor"), &w, &mut terms);
             }
             Mode::Anime => {
                 let features = self.features.as_ref().expect("anime mode has a feature net");
@@ -206,11 +212,7 @@ impl Trainer {
                 // The teacher term, when asked for, applies from the first step (as in teacher
                 // mode's warm-up): flat regions and lines the adversarial term then refines.
                 if let Some(t) = teacher {
-                    if w.teacher_edges > 0.0 {
-                        let edges = loss::gradient_difference(fake.clone(), t.clone());
-                        terms.push(("teacher_edges", edges.mul_scalar(w.teacher_edges)));
-                    }
-                    terms.push(("teacher_l1", loss::l1(fake.clone(), t).mul_scalar(w.teacher_l1)));
+                    teacher_terms(&fake, t, &w, &mut terms);
                 }
             }
         }

@@ -101,7 +101,6 @@ impl Conv {
     }
 }
 
-/// Nearest-neighbour ×2 upsample (`out[y][x] = in[y / 2][x / 2]`).
 /// ONNX `SpaceToDepth` (blocksize `b`): output channel `(by·b + bx)·C + c` at `(y, x)` holds
 /// input channel `c` at `(y·b + by, x·b + bx)`.
 pub fn space_to_depth(x: Tensor<4>, b: usize) -> Tensor<4> {
@@ -115,6 +114,7 @@ pub fn depth_to_space(x: Tensor<4>, b: usize) -> Tensor<4> {
     x.reshape([n, b, b, c / (b * b), h, w]).permute([0, 3, 4, 1, 5, 2]).reshape([n, c / (b * b), h * b, w * b])
 }
 
+/// Nearest-neighbour ×2 upsample (`out[y][x] = in[y / 2][x / 2]`).
 pub fn upsample_nearest2(x: Tensor<4>) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     interpolate(x, InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]))
