@@ -14,12 +14,14 @@
 //!
 //! Cost: the low-resolution part is O(1)-per-pixel box filters and a 3×3 solve per pixel; at
 //! full resolution it is a bilinear interpolation of twelve coefficient planes fused with
-//! `A·I + B`. The element reports the time as `upsampling-mean-ms` in `stats`.
+//! `A·I + B`, band by band (the output rows between two low-resolution rows): the band's two
+//! coefficient rows are widened into scratch rows that stay in cache, so nothing of frame size
+//! is written but the output. The element reports the time as `upsampling-mean-ms` in `stats`.
 
 use rayon::prelude::*;
 
 use crate::frame_io::Planes;
-use crate::resample::BilinearTaps;
+use crate::resample::{BilinearTaps, TapRun};
 
 /// Window radius at the network's resolution (3×3 windows). At the default inference size
 /// (long side 384) and 720p, one low-resolution pixel is 3.3 frame pixels, so the window spans
@@ -117,8 +119,9 @@ struct Scratch {
     means: Vec<f32>,
     /// Low resolution: the box-averaged coefficients.
     coeffs: Vec<f32>,
-    /// The coefficient planes interpolated along x to full width, at low height.
-    wide: Vec<f32>,
+    /// Output columns (rows) grouped by the pair of low-resolution taps they interpolate.
+    columns: Vec<TapRun>,
+    rows: Vec<TapRun>,
 }
 
 impl Scratch {
@@ -133,7 +136,8 @@ impl Scratch {
             raw: Vec::new(),
             means: Vec::new(),
             coeffs: Vec::new(),
-            wide: Vec::new(),
+            columns: Vec::new(),
+            rows: Vec::new(),
         }
     }
 
@@ -143,22 +147,57 @@ impl Scratch {
             (self.low, self.full) = (low, full);
             self.horizontal = BilinearTaps::new(low.0, full.0);
             self.vertical = BilinearTaps::new(low.1, full.1);
+            self.columns = self.horizontal.runs();
+            self.rows = self.vertical.runs();
         }
     }
 
-    /// The first `planes` coefficient planes interpolated along x to full width, into `wide`.
-    fn widen(&mut self, planes: usize) {
+    /// Low-resolution row `row` of the first `planes` coefficient planes, interpolated along x
+    /// to full width into `dst` (`planes` rows of full width). Within a run of columns the two
+    /// taps are fixed, so the inner loop is a vectorised `a + d·w`.
+    fn widen_row(&self, planes: usize, row: usize, dst: &mut [f32]) {
         let ((lw, lh), fw) = (self.low, self.full.0);
-        self.wide.resize(planes * lh * fw, 0.0);
-        let hz = &self.horizontal;
-        let coeffs = &self.coeffs;
-        self.wide.par_chunks_exact_mut(fw).enumerate().for_each(|(row, dst)| {
-            let src = &coeffs[row * lw..(row + 1) * lw];
-            for (x, d) in dst.iter_mut().enumerate() {
-                let (a, b) = (src[hz.i0[x]], src[hz.i1[x]]);
-                *d = a + (b - a) * hz.w[x];
+        for (p, d) in dst.chunks_exact_mut(fw).take(planes).enumerate() {
+            let src = &self.coeffs[p * lw * lh + row * lw..p * lw * lh + (row + 1) * lw];
+            self.horizontal.interpolate(&self.columns, src, d);
+        }
+    }
+
+    /// Full resolution, band by band: the output rows between two low-resolution rows are one
+    /// task, which interpolates those two coefficient rows along x into scratch rows that stay
+    /// in cache and calls `row(y, top, bottom, t, outputs, i)` for each output row `y` (`i`-th
+    /// row of the band's slices of `outputs`); `top`/`bottom` hold the first `planes`
+    /// coefficient rows, `t` the vertical weight. Nothing of frame size is written but the
+    /// outputs.
+    fn for_each_row<F>(&self, planes: usize, outputs: Vec<&mut [f32]>, row: F)
+    where
+        F: Fn(usize, (&[f32], &[f32], f32), &mut [&mut [f32]], usize) + Sync,
+    {
+        let fw = self.full.0;
+        let mut bands: Vec<(TapRun, Vec<&mut [f32]>)> =
+            self.rows.iter().map(|&run| (run, Vec::with_capacity(outputs.len()))).collect();
+        for plane in outputs {
+            let mut rest = plane;
+            for (run, slices) in bands.iter_mut() {
+                let (head, tail) = rest.split_at_mut((run.end - run.start) * fw);
+                slices.push(head);
+                rest = tail;
             }
-        });
+        }
+        bands.into_par_iter().for_each_init(
+            || (vec![0.0f32; planes * fw], vec![0.0f32; planes * fw]),
+            |(top, bottom), (run, mut slices)| {
+                self.widen_row(planes, run.i0, top);
+                if run.i1 != run.i0 {
+                    self.widen_row(planes, run.i1, bottom);
+                } else {
+                    bottom.copy_from_slice(top);
+                }
+                for y in run.start..run.end {
+                    row(y, (top, bottom, self.vertical.w[y]), &mut slices, y - run.start);
+                }
+            },
+        );
     }
 }
 
@@ -246,35 +285,19 @@ impl GuidedUpsampler {
 
     /// Full resolution: `q_c = A_c·I + B_c` with `A`, `B` bilinearly interpolated.
     fn apply(&mut self, full_guide: &Planes, out: &mut Planes) {
-        let lh = self.s.low.1;
         let (fw, fh) = self.s.full;
-        let planes = 3 * PER_CHANNEL;
-        // Along x: every coefficient plane, lh rows of fw.
-        self.s.widen(planes);
-        // Along y, fused with A·I + B, one output row per task.
         out.resize(fw, fh);
         let fn_ = fw * fh;
-        let vt = &self.s.vertical;
-        let wide = &self.s.wide;
         let g = &full_guide.data;
         let (r_plane, rest) = out.data.split_at_mut(fn_);
         let (g_plane, b_plane) = rest.split_at_mut(fn_);
-        r_plane
-            .par_chunks_exact_mut(fw)
-            .zip(g_plane.par_chunks_exact_mut(fw))
-            .zip(b_plane.par_chunks_exact_mut(fw))
-            .enumerate()
-            .for_each_init(
-                || vec![0.0f32; planes * fw],
-                |rows, (y, ((ro, go), bo))| {
-                    // The twelve coefficient rows at this output row (vertical lerp, contiguous).
-                    lerp_rows(wide, rows, (lh, fw), (vt.i0[y], vt.i1[y], vt.w[y]));
-                    let base = y * fw;
-                    let guide =
-                        [&g[base..base + fw], &g[fn_ + base..fn_ + base + fw], &g[2 * fn_ + base..2 * fn_ + base + fw]];
-                    apply_row(rows, guide, [ro, go, bo], fw);
-                },
-            );
+        self.s.for_each_row(3 * PER_CHANNEL, vec![r_plane, g_plane, b_plane], |y, coefficients, outs, i| {
+            let base = y * fw;
+            let guide = [&g[base..base + fw], &g[fn_ + base..fn_ + base + fw], &g[2 * fn_ + base..2 * fn_ + base + fw]];
+            let [ro, go, bo] = outs else { unreachable!("three output planes") };
+            let at = i * fw..(i + 1) * fw;
+            apply_row(coefficients, guide, [&mut ro[at.clone()], &mut go[at.clone()], &mut bo[at]], fw);
+        });
     }
 }
 
@@ -333,45 +356,19 @@ impl GreyGuidedUpsampler {
         self.s.coeffs.resize(2 * n, 0.0);
         box_mean_planes(&self.s.raw[..2 * n], &mut self.s.coeffs, low, self.s.radius);
         // Along x, then along y fused with A·I + B.
-        self.s.widen(2);
         out.resize(fw * fh, 0.0);
-        let (vt, wide) = (&self.s.vertical, &self.s.wide);
-        out.par_chunks_exact_mut(fw).enumerate().for_each_init(
-            || vec![0.0f32; 2 * fw],
-            |rows, (y, o)| {
-                lerp_rows(wide, rows, (lh, fw), (vt.i0[y], vt.i1[y], vt.w[y]));
-                let (a, b) = rows.split_at(fw);
-                let g = &full_guide[y * fw..(y + 1) * fw];
-                for x in 0..fw {
-                    o[x] = a[x] * g[x] + b[x];
-                }
-            },
-        );
+        self.s.for_each_row(2, vec![&mut out[..]], |y, (top, bottom, t), outs, i| {
+            let o = &mut outs[0][i * fw..(i + 1) * fw];
+            let g = &full_guide[y * fw..(y + 1) * fw];
+            let (ta, tb) = top.split_at(fw);
+            let (ba, bb) = bottom.split_at(fw);
+            for x in 0..fw {
+                let a = ta[x] + (ba[x] - ta[x]) * t;
+                let b = tb[x] + (bb[x] - tb[x]) * t;
+                o[x] = a * g[x] + b;
+            }
+        });
     }
-}
-
-/// Runs `$generic` compiled for AVX2+FMA when the CPU has them (the plugin is built for
-/// baseline x86-64), else as built.
-macro_rules! with_avx2 {
-    ($avx2:ident, $generic:ident, ($($arg:ident: $ty:ty),*)) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn $avx2($($arg: $ty),*) {
-            $generic($($arg),*)
-        }
-    };
-}
-
-/// Calls the AVX2 build of a kernel when available, else the baseline one.
-macro_rules! dispatch {
-    ($avx2:ident, $generic:ident, ($($arg:expr),*)) => {{
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { $avx2($($arg),*) };
-        }
-        $generic($($arg),*)
-    }};
 }
 
 /// Pixels solved together in [`solve_row`]: fixed-size lane arrays the compiler vectorises.
@@ -435,42 +432,33 @@ fn solve_row_generic(m: &[&[f32]; MOMENTS], mut out: [&mut [f32]; 12], eps: f32,
     }
 }
 
-/// One output row of `q_c = A_c·I + B_c`: `rows` the twelve coefficient rows at this output
-/// row, `guide` the frame's R, G, B row.
-fn apply_row(rows: &[f32], guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize) {
-    dispatch!(apply_row_avx2, apply_row_generic, (rows, guide, out, fw))
+/// One output row of `q_c = A_c·I + B_c`: the twelve coefficient rows interpolated between
+/// `top` and `bottom` at weight `t`, `guide` the frame's R, G, B row.
+fn apply_row(coefficients: (&[f32], &[f32], f32), guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize) {
+    dispatch!(apply_row_avx2, apply_row_generic, (coefficients, guide, out, fw))
 }
 
-with_avx2!(apply_row_avx2, apply_row_generic, (rows: &[f32], guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize));
+with_avx2!(apply_row_avx2, apply_row_generic, (coefficients: (&[f32], &[f32], f32), guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize));
 
 #[inline(always)]
-fn apply_row_generic(rows: &[f32], guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize) {
+fn apply_row_generic((top, bottom, t): (&[f32], &[f32], f32), guide: [&[f32]; 3], out: [&mut [f32]; 3], fw: usize) {
     let (gr, gg, gb) = (&guide[0][..fw], &guide[1][..fw], &guide[2][..fw]);
     for (c, o) in out.into_iter().enumerate() {
-        let coef = |j: usize| &rows[(c * PER_CHANNEL + j) * fw..(c * PER_CHANNEL + j + 1) * fw];
-        let (ar, ag, ab, b) = (coef(0), coef(1), coef(2), coef(3));
+        // Each coefficient row sliced to `fw`, so the loop below runs without bounds checks.
+        let at = |j: usize| (c * PER_CHANNEL + j) * fw..(c * PER_CHANNEL + j + 1) * fw;
+        let (ar0, ag0, ab0, b0) = (&top[at(0)], &top[at(1)], &top[at(2)], &top[at(3)]);
+        let (ar1, ag1, ab1, b1) = (&bottom[at(0)], &bottom[at(1)], &bottom[at(2)], &bottom[at(3)]);
         let o = &mut o[..fw];
         for x in 0..fw {
-            o[x] = ar[x] * gr[x] + ag[x] * gg[x] + ab[x] * gb[x] + b[x];
+            let ar = ar0[x] + (ar1[x] - ar0[x]) * t;
+            let ag = ag0[x] + (ag1[x] - ag0[x]) * t;
+            let ab = ab0[x] + (ab1[x] - ab0[x]) * t;
+            let b = b0[x] + (b1[x] - b0[x]) * t;
+            o[x] = ar * gr[x] + ag * gg[x] + ab * gb[x] + b;
         }
     }
 }
 
-/// Vertical lerp of the twelve wide coefficient rows (`y0`, `y1`, weight `t`) into `rows`.
-fn lerp_rows(wide: &[f32], rows: &mut [f32], dims: (usize, usize), at: (usize, usize, f32)) {
-    dispatch!(lerp_rows_avx2, lerp_rows_generic, (wide, rows, dims, at))
-}
-
-with_avx2!(lerp_rows_avx2, lerp_rows_generic, (wide: &[f32], rows: &mut [f32], dims: (usize, usize), at: (usize, usize, f32)));
-
-#[inline(always)]
-fn lerp_rows_generic(wide: &[f32], rows: &mut [f32], (lh, fw): (usize, usize), (y0, y1, t): (usize, usize, f32)) {
-    for (p, dst) in rows.chunks_exact_mut(fw).enumerate() {
-        let top = &wide[(p * lh + y0) * fw..(p * lh + y0 + 1) * fw];
-        let bottom = &wide[(p * lh + y1) * fw..(p * lh + y1 + 1) * fw];
-        dst.iter_mut().zip(top.iter().zip(bottom)).for_each(|(d, (a, b))| *d = a + (b - a) * t);
-    }
-}
 /// The upper triangle of the symmetric 3×3 colour covariance, in moment-plane order.
 const UPPER: [(usize, usize); 6] = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
 
@@ -529,6 +517,52 @@ mod tests {
         for c in 0..3 {
             let plane = &out.data[c * 97 * 61..(c + 1) * 97 * 61];
             assert!(plane.iter().all(|v| (v - [10.0, 120.0, 240.0][c]).abs() < 1e-2), "channel {c}");
+        }
+    }
+
+    /// The band-by-band application (coefficient rows widened per band, interpolated along y in
+    /// the same pass as `A·I + B`) is exactly `A·I + B` with each coefficient plane bilinearly
+    /// interpolated pixel by pixel, for the colour and the grey guide, at sizes whose ratio is
+    /// not whole (the last band and the clamped borders included).
+    #[test]
+    fn banded_application_is_bilinear_coefficients_applied_per_pixel() {
+        let (low, full) = ((37, 23), (101, 64));
+        let guide_full = planes_from(full.0, full.1, |c, x, y| ((x * (5 + c) + y * 11 + c * 40) % 256) as f32);
+        let guide_low = resize(&guide_full, low);
+        let out_low = planes_from(low.0, low.1, |c, x, y| ((x * 3 + y * (7 + c)) % 200) as f32 + 20.0);
+        let lerp_plane = |coeffs: &[f32], p: usize, x: usize, y: usize| {
+            let (h, v) = (BilinearTaps::new(low.0, full.0), BilinearTaps::new(low.1, full.1));
+            let at = |i: usize, j: usize| coeffs[p * low.0 * low.1 + j * low.0 + i];
+            let top = at(h.i0[x], v.i0[y]) + (at(h.i1[x], v.i0[y]) - at(h.i0[x], v.i0[y])) * h.w[x];
+            let bottom = at(h.i0[x], v.i1[y]) + (at(h.i1[x], v.i1[y]) - at(h.i0[x], v.i1[y])) * h.w[x];
+            top + (bottom - top) * v.w[y]
+        };
+        let n = full.0 * full.1;
+
+        let mut colour = GuidedUpsampler::default();
+        let mut out = Planes::default();
+        colour.upsample(&guide_low, &out_low, &guide_full, &mut out);
+        for (c, (x, y)) in (0..3).flat_map(|c| (0..n).map(move |i| (c, (i % full.0, i / full.0)))) {
+            let coef = |j: usize| lerp_plane(&colour.s.coeffs, c * PER_CHANNEL + j, x, y);
+            let i = y * full.0 + x;
+            let g = |k: usize| guide_full.data[k * n + i];
+            let expected = coef(0) * g(0) + coef(1) * g(1) + coef(2) * g(2) + coef(3);
+            let got = out.data[c * n + i];
+            assert!(
+                (got - expected).abs() <= 1e-3 * expected.abs().max(1.0),
+                "channel {c} ({x}, {y}): {got} vs {expected}"
+            );
+        }
+
+        let mut grey = GreyGuidedUpsampler::default();
+        let mut out = Vec::new();
+        let luma = |p: &Planes| p.data[..p.width * p.height].to_vec();
+        grey.upsample((&luma(&guide_low), &luma(&out_low)), low, &luma(&guide_full), full, &mut out);
+        for (i, got) in out.iter().enumerate() {
+            let (x, y) = (i % full.0, i / full.0);
+            let expected =
+                lerp_plane(&grey.s.coeffs, 0, x, y) * guide_full.data[i] + lerp_plane(&grey.s.coeffs, 1, x, y);
+            assert!((got - expected).abs() <= 1e-3 * expected.abs().max(1.0), "grey ({x}, {y}): {got} vs {expected}");
         }
     }
 

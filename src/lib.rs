@@ -8,6 +8,9 @@
 
 use gst::glib;
 
+#[macro_use]
+mod simd;
+
 pub mod animestyle;
 pub mod engine;
 pub mod frame_io;

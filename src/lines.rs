@@ -119,6 +119,7 @@ impl Ink {
 }
 
 /// `dst[x] = (s[x−1] + 2·s[x] + s[x+1]) / 4`, edges clamped.
+#[inline(always)]
 fn binomial3_row(s: &[f32], dst: &mut [f32]) {
     let w = s.len();
     if w < 3 {
@@ -136,6 +137,7 @@ fn binomial3_row(s: &[f32], dst: &mut [f32]) {
 
 /// `dst[x] = (s[x−2] + 4·s[x−1] + 6·s[x] + 4·s[x+1] + s[x+2]) / 16`, edges clamped: two
 /// [`binomial3_row`] passes in one.
+#[inline(always)]
 fn binomial5_row(s: &[f32], dst: &mut [f32]) {
     let w = s.len();
     let at = |x: isize| s[x.clamp(0, w as isize - 1) as usize];
@@ -161,6 +163,7 @@ fn binomial5_row(s: &[f32], dst: &mut [f32]) {
 }
 
 /// Central differences of a row, edges one-sided (clamped): `dst[x] = s[x+1] − s[x−1]`.
+#[inline(always)]
 fn diff_row(s: &[f32], dst: &mut [f32]) {
     let w = s.len();
     if w < 3 {
@@ -189,79 +192,96 @@ std::thread_local! {
 /// the wide blur (the narrow one's 5×5 binomial: three binomial passes in all) and the pixel's
 /// change. Every inner loop runs over whole row slices, so it vectorises.
 fn line_changes((source, stylized): (&[f32], &[f32]), size: (usize, usize), ink: Ink, change: &mut [f32]) {
+    let w = size.0;
+    change.par_chunks_mut(w * BAND).enumerate().for_each(|(band, out)| {
+        BAND_SCRATCH.with_borrow_mut(|scratch| band_changes((source, stylized), size, ink, (band, out), scratch));
+    });
+}
+
+/// [`line_changes`] for the rows of band `band` (`out`), with `scratch` for its rows.
+fn band_changes(
+    planes: (&[f32], &[f32]),
+    size: (usize, usize),
+    ink: Ink,
+    out: (usize, &mut [f32]),
+    scratch: &mut Vec<f32>,
+) {
+    dispatch!(band_changes_avx2, band_changes_generic, (planes, size, ink, out, scratch))
+}
+
+with_avx2!(band_changes_avx2, band_changes_generic, (planes: (&[f32], &[f32]), size: (usize, usize), ink: Ink, out: (usize, &mut [f32]), scratch: &mut Vec<f32>));
+
+#[inline(always)]
+fn band_changes_generic(
+    (source, stylized): (&[f32], &[f32]),
+    size: (usize, usize),
+    ink: Ink,
+    (band, out): (usize, &mut [f32]),
+    scratch: &mut Vec<f32>,
+) {
     let (w, h) = size;
     // The range of frame row `y`, clamped to the frame.
     let row = |y: isize| -> std::ops::Range<usize> {
         let y = y.clamp(0, h as isize - 1) as usize;
         y * w..(y + 1) * w
     };
-    change.par_chunks_mut(w * BAND).enumerate().for_each(|(band, out)| {
-        BAND_SCRATCH.with_borrow_mut(|scratch| {
-            let y0 = (band * BAND) as isize;
-            let rows = out.len() / w;
-            let span = rows + 2 * HALO;
-            // Rows y0−HALO … y0+rows+HALO−1 (clamped) of: the source blurred horizontally,
-            // the narrow blur, the narrow blur's horizontal 5-tap blur; then row temporaries.
-            scratch.resize(3 * span * w + 6 * w, 0.0);
-            let (horizontal, rest) = scratch.split_at_mut(span * w);
-            let (narrow, rest) = rest.split_at_mut(span * w);
-            let (narrow5, rest) = rest.split_at_mut(span * w);
-            let (wide, rest) = rest.split_at_mut(w);
-            let (nx, rest) = rest.split_at_mut(w);
-            let (ny, rest) = rest.split_at_mut(w);
-            let (sx, rest) = rest.split_at_mut(w);
-            let (sy, _) = rest.split_at_mut(w);
-            let local = |r: isize| (r - (y0 - HALO as isize)) as usize;
-            for r in 0..span {
-                let y = y0 - HALO as isize + r as isize;
-                binomial3_row(&source[row(y)], &mut horizontal[r * w..(r + 1) * w]);
-            }
-            // The narrow blur's vertical pass, clamped at the frame's top and bottom (and at
-            // the span's outermost rows, whose narrow blur nothing reads).
-            let (first, last) = (y0 - HALO as isize, y0 + (span - HALO) as isize - 1);
-            for r in 0..span {
-                let y = y0 - HALO as isize + r as isize;
-                let at = |y: isize| local(y.clamp(0, h as isize - 1).clamp(first, last)) * w;
-                let (a, b, c) = (at(y - 1), at(y), at(y + 1));
-                let dst = &mut narrow[r * w..(r + 1) * w];
-                for (((d, a), b), c) in
-                    dst.iter_mut().zip(&horizontal[a..a + w]).zip(&horizontal[b..b + w]).zip(&horizontal[c..c + w])
-                {
-                    *d = (a + 2.0 * b + c) * 0.25;
-                }
-                binomial5_row(&narrow[r * w..(r + 1) * w], &mut narrow5[r * w..(r + 1) * w]);
-            }
-            for (i, out) in out.chunks_exact_mut(w).enumerate() {
-                let y = y0 + i as isize;
-                let at = |y: isize| local(y.clamp(0, h as isize - 1)) * w;
-                let n5 = |d: isize| &narrow5[at(y + d)..at(y + d) + w];
-                for (((((d, a), b), c), e), f) in
-                    wide.iter_mut().zip(n5(-2)).zip(n5(-1)).zip(n5(0)).zip(n5(1)).zip(n5(2))
-                {
-                    *d = (a + 4.0 * b + 6.0 * c + 4.0 * e + f) * (1.0 / 16.0);
-                }
-                let nr = |d: isize| &narrow[at(y + d)..at(y + d) + w];
-                diff_row(nr(0), nx);
-                for ((d, a), c) in ny.iter_mut().zip(nr(-1)).zip(nr(1)) {
-                    *d = c - a;
-                }
-                let sr = |d: isize| &stylized[row(y + d)];
-                diff_row(sr(0), sx);
-                for ((d, a), c) in sy.iter_mut().zip(sr(-1)).zip(sr(1)) {
-                    *d = c - a;
-                }
-                let pixels = out
-                    .iter_mut()
-                    .zip(sr(0))
-                    .zip(sx.iter().zip(&*sy))
-                    .zip(nx.iter().zip(&*ny))
-                    .zip(nr(0).iter().zip(&*wide));
-                for ((((o, &styl), (&sx, &sy)), (&nx, &ny)), (&n, &wd)) in pixels {
-                    *o = ink.change(styl, (sx, sy), (nx, ny), n - wd);
-                }
-            }
-        });
-    });
+    let y0 = (band * BAND) as isize;
+    let rows = out.len() / w;
+    let span = rows + 2 * HALO;
+    // Rows y0−HALO … y0+rows+HALO−1 (clamped) of: the source blurred horizontally,
+    // the narrow blur, the narrow blur's horizontal 5-tap blur; then row temporaries.
+    scratch.resize(3 * span * w + 6 * w, 0.0);
+    let (horizontal, rest) = scratch.split_at_mut(span * w);
+    let (narrow, rest) = rest.split_at_mut(span * w);
+    let (narrow5, rest) = rest.split_at_mut(span * w);
+    let (wide, rest) = rest.split_at_mut(w);
+    let (nx, rest) = rest.split_at_mut(w);
+    let (ny, rest) = rest.split_at_mut(w);
+    let (sx, rest) = rest.split_at_mut(w);
+    let (sy, _) = rest.split_at_mut(w);
+    let local = |r: isize| (r - (y0 - HALO as isize)) as usize;
+    for r in 0..span {
+        let y = y0 - HALO as isize + r as isize;
+        binomial3_row(&source[row(y)], &mut horizontal[r * w..(r + 1) * w]);
+    }
+    // The narrow blur's vertical pass, clamped at the frame's top and bottom (and at
+    // the span's outermost rows, whose narrow blur nothing reads).
+    let (first, last) = (y0 - HALO as isize, y0 + (span - HALO) as isize - 1);
+    for r in 0..span {
+        let y = y0 - HALO as isize + r as isize;
+        let at = |y: isize| local(y.clamp(0, h as isize - 1).clamp(first, last)) * w;
+        let (a, b, c) = (at(y - 1), at(y), at(y + 1));
+        let dst = &mut narrow[r * w..(r + 1) * w];
+        for (((d, a), b), c) in
+            dst.iter_mut().zip(&horizontal[a..a + w]).zip(&horizontal[b..b + w]).zip(&horizontal[c..c + w])
+        {
+            *d = (a + 2.0 * b + c) * 0.25;
+        }
+        binomial5_row(&narrow[r * w..(r + 1) * w], &mut narrow5[r * w..(r + 1) * w]);
+    }
+    for (i, out) in out.chunks_exact_mut(w).enumerate() {
+        let y = y0 + i as isize;
+        let at = |y: isize| local(y.clamp(0, h as isize - 1)) * w;
+        let n5 = |d: isize| &narrow5[at(y + d)..at(y + d) + w];
+        for (((((d, a), b), c), e), f) in wide.iter_mut().zip(n5(-2)).zip(n5(-1)).zip(n5(0)).zip(n5(1)).zip(n5(2)) {
+            *d = (a + 4.0 * b + 6.0 * c + 4.0 * e + f) * (1.0 / 16.0);
+        }
+        let nr = |d: isize| &narrow[at(y + d)..at(y + d) + w];
+        diff_row(nr(0), nx);
+        for ((d, a), c) in ny.iter_mut().zip(nr(-1)).zip(nr(1)) {
+            *d = c - a;
+        }
+        let sr = |d: isize| &stylized[row(y + d)];
+        diff_row(sr(0), sx);
+        for ((d, a), c) in sy.iter_mut().zip(sr(-1)).zip(sr(1)) {
+            *d = c - a;
+        }
+        let pixels =
+            out.iter_mut().zip(sr(0)).zip(sx.iter().zip(&*sy)).zip(nx.iter().zip(&*ny)).zip(nr(0).iter().zip(&*wide));
+        for ((((o, &styl), (&sx, &sy)), (&nx, &ny)), (&n, &wd)) in pixels {
+            *o = ink.change(styl, (sx, sy), (nx, ny), n - wd);
+        }
+    }
 }
 
 impl LineStage {
@@ -285,12 +305,14 @@ impl LineStage {
         // the region's colour that never leaves the gamut; the crisp bright side (positive)
         // adds the same to each. Either way luma changes by exactly `change`.
         let (change, luma) = (&self.change, &self.luma);
-        image.data.par_chunks_exact_mut(n).for_each(|plane| {
-            // (A negative change implies a positive luma: it is a share of it.)
-            plane.iter_mut().zip(change.iter().zip(luma)).for_each(|(v, (&d, &l))| {
-                *v = *v * (1.0 + d.min(0.0) / l.max(1e-6)) + d.max(0.0);
-            });
-        });
+        let (r, rest) = image.data.split_at_mut(n);
+        let (g, b) = rest.split_at_mut(n);
+        const CHUNK: usize = 16384;
+        r.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks_mut(CHUNK))
+            .zip(b.par_chunks_mut(CHUNK))
+            .zip(change.par_chunks(CHUNK).zip(luma.par_chunks(CHUNK)))
+            .for_each(|(((r, g), b), (d, l))| shade([r, g, b], d, l));
     }
 
     /// Draws lines on a stylized luma plane (`size`, codes from `black` to `white`: 16–235
@@ -317,16 +339,53 @@ impl LineStage {
     }
 }
 
+/// Applies luma changes `change` to R, G, B pixels of luma `luma`: a line (a negative change,
+/// which implies a positive luma: it is a share of it) scales the three alike, the crisp side
+/// (positive) adds the same to each.
+fn shade(rgb: [&mut [f32]; 3], change: &[f32], luma: &[f32]) {
+    dispatch!(shade_avx2, shade_generic, (rgb, change, luma))
+}
+
+with_avx2!(shade_avx2, shade_generic, (rgb: [&mut [f32]; 3], change: &[f32], luma: &[f32]));
+
+#[inline(always)]
+fn shade_generic([r, g, b]: [&mut [f32]; 3], change: &[f32], luma: &[f32]) {
+    let n = change.len();
+    let (r, g, b, luma) = (&mut r[..n], &mut g[..n], &mut b[..n], &luma[..n]);
+    for i in 0..n {
+        let d = change[i];
+        let (scale, add) = (1.0 + d.min(0.0) / luma[i].max(1e-6), d.max(0.0));
+        r[i] = r[i] * scale + add;
+        g[i] = g[i] * scale + add;
+        b[i] = b[i] * scale + add;
+    }
+}
+
 /// BT.601 luma of RGB planes into `luma`.
 fn rgb_luma(image: &Planes, luma: &mut Vec<f32>) {
     let n = image.width * image.height;
     luma.resize(n, 0.0);
     let (r, rest) = image.data.split_at(n);
     let (g, b) = rest.split_at(n);
-    luma.par_iter_mut()
-        .zip(r.par_iter().zip(g.par_iter().zip(b.par_iter())))
-        .with_min_len(4096)
-        .for_each(|(l, (r, (g, b)))| *l = LUMA[0] * r + LUMA[1] * g + LUMA[2] * b);
+    const CHUNK: usize = 16384;
+    luma.par_chunks_mut(CHUNK)
+        .zip(r.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)).zip(b.par_chunks(CHUNK)))
+        .for_each(|(l, ((r, g), b))| luma_of(l, [r, g, b]));
+}
+
+fn luma_of(luma: &mut [f32], rgb: [&[f32]; 3]) {
+    dispatch!(luma_of_avx2, luma_of_generic, (luma, rgb))
+}
+
+with_avx2!(luma_of_avx2, luma_of_generic, (luma: &mut [f32], rgb: [&[f32]; 3]));
+
+#[inline(always)]
+fn luma_of_generic(luma: &mut [f32], [r, g, b]: [&[f32]; 3]) {
+    let n = luma.len();
+    let (r, g, b) = (&r[..n], &g[..n], &b[..n]);
+    for i in 0..n {
+        luma[i] = LUMA[0] * r[i] + LUMA[1] * g[i] + LUMA[2] * b[i];
+    }
 }
 
 #[cfg(test)]

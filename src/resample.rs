@@ -19,7 +19,41 @@ pub(crate) struct BilinearTaps {
     pub w: Vec<f32>,
 }
 
+/// A run of output positions `[start, end)` that interpolate between the same two input
+/// positions `i0` and `i1` (bilinear taps are monotonic, so each pair is one run): within a
+/// run the two source values are fixed and the interpolation is a vectorised `a + d·w`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TapRun {
+    pub i0: usize,
+    pub i1: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
 impl BilinearTaps {
+    /// The runs of these taps, in order.
+    pub fn runs(&self) -> Vec<TapRun> {
+        let mut runs: Vec<TapRun> = Vec::new();
+        for (o, (&i0, &i1)) in self.i0.iter().zip(&self.i1).enumerate() {
+            match runs.last_mut() {
+                Some(run) if (run.i0, run.i1) == (i0, i1) => run.end = o + 1,
+                _ => runs.push(TapRun { i0, i1, start: o, end: o + 1 }),
+            }
+        }
+        runs
+    }
+
+    /// `dst[o] = src[i0] + (src[i1] − src[i0])·w[o]` for every output `o`, run by run (`runs`
+    /// from [`Self::runs`]).
+    #[inline(always)]
+    pub fn interpolate(&self, runs: &[TapRun], src: &[f32], dst: &mut [f32]) {
+        for run in runs {
+            let (a, diff) = (src[run.i0], src[run.i1] - src[run.i0]);
+            let w = &self.w[run.start..run.end];
+            dst[run.start..run.end].iter_mut().zip(w).for_each(|(d, w)| *d = a + diff * w);
+        }
+    }
+
     pub fn new(in_len: usize, out_len: usize) -> Self {
         let scale = in_len as f32 / out_len as f32;
         let mut t = BilinearTaps::default();

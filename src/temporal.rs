@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use crate::frame_io::Planes;
 use crate::guided::box_mean;
 use crate::motion::{BLOCK, Vector, bilinear, estimate_motion, warp};
-use crate::resample::BilinearTaps;
+use crate::resample::{BilinearTaps, TapRun};
 use crate::yuv::{Plane, YuvPlanes};
 
 /// Largest history weight: even at `temporal-smoothing=1` a static pixel still takes 3% of each
@@ -67,8 +67,8 @@ pub fn mean_abs_diff(a: &Planes, b: &Planes) -> f32 {
     (sum / a.data.len().max(1) as f64) as f32
 }
 
-/// Bilinear taps from one size to another: `((from, to), horizontal, vertical)`.
-type SizedTaps = (((usize, usize), (usize, usize)), BilinearTaps, BilinearTaps);
+/// Bilinear taps from one size to another: `((from, to), horizontal, vertical, horizontal runs)`.
+type SizedTaps = (((usize, usize), (usize, usize)), BilinearTaps, BilinearTaps, Vec<TapRun>);
 
 /// The smoothing state of one stream.
 #[derive(Debug, Clone, Default)]
@@ -191,11 +191,13 @@ impl TemporalFilter {
                 if self.taps.len() >= 4 {
                     self.taps.clear();
                 }
-                self.taps.push(((low, full), BilinearTaps::new(low.0, full.0), BilinearTaps::new(low.1, full.1)));
+                let horizontal = BilinearTaps::new(low.0, full.0);
+                let runs = horizontal.runs();
+                self.taps.push(((low, full), horizontal, BilinearTaps::new(low.1, full.1), runs));
                 self.taps.len() - 1
             }
         };
-        let (_, hz, vt) = &self.taps[at];
+        let (_, hz, vt, hz_runs) = &self.taps[at];
         let (lw, (fw, fh)) = (low.0, full);
         let (sx, sy) = (fw as f32 / low.0 as f32, fh as f32 / low.1 as f32);
         // The row is cut into runs of one block column: within a run the motion is one offset,
@@ -209,7 +211,7 @@ impl TemporalFilter {
             }
         }
         // Per block, its motion in output pixels: a whole part and a fraction.
-        let offsets: Vec<((isize, f32), (isize, f32))> = motion.map_or_else(Vec::new, |(_, vectors)| {
+        let offsets: Vec<BlockOffset> = motion.map_or_else(Vec::new, |(_, vectors)| {
             let split = |v: f32| (v.floor() as isize, v - v.floor());
             vectors.iter().map(|&(dx, dy)| (split(dx * sx), split(dy * sy))).collect()
         });
@@ -229,40 +231,66 @@ impl TemporalFilter {
                 let (y0, y1, t) = (vt.i0[y], vt.i1[y], vt.w[y]);
                 let (k0, k1) = (&weights[y0 * lw..(y0 + 1) * lw], &weights[y1 * lw..(y1 + 1) * lw]);
                 k_low.iter_mut().zip(k0.iter().zip(k1)).for_each(|(d, (a, b))| *d = a + (b - a) * t);
-                for (x, kx) in k.iter_mut().enumerate() {
-                    let (a, b) = (k_low[hz.i0[x]], k_low[hz.i1[x]]);
-                    *kx = a + (b - a) * hz.w[x];
-                }
+                hz.interpolate(hz_runs, k_low, k);
                 let block_row = (((y as f32 + 0.5) / sy) as usize).min(low.1 - 1) / BLOCK;
-                for &(x0, x1, column) in &runs {
-                    let ((ix, ax), (iy, ay)) =
-                        if offsets.is_empty() { ((0, 0.0), (0, 0.0)) } else { offsets[block_row * bw + column] };
-                    let row = |dy: isize| (y as isize + iy + dy).clamp(0, fh as isize - 1) as usize;
-                    let (py0, py1) = (row(0), row(1));
-                    // The part of the run whose source pixels (x + ix and x + ix + 1) are inside
-                    // the frame reads contiguous slices; the rest is clamped one by one.
-                    let lo = (x0 as isize).max(-ix).min(x1 as isize) as usize;
-                    let hi = ((x1 as isize).min(fw as isize - 1 - ix)).max(lo as isize) as usize;
-                    for (o, p) in out.iter_mut().zip(&prev) {
-                        for x in (x0..lo).chain(hi..x1) {
-                            let sx = (x as isize + ix) as f32 + ax;
-                            let v = bilinear(p, (fw, fh), sx, y as f32 + iy as f32 + ay);
-                            o[x] += k[x] * (v - o[x]);
-                        }
-                        let at = |py: usize, shift: isize| {
-                            let start = py * fw;
-                            &p[start + (lo as isize + ix + shift) as usize..start + (hi as isize + ix + shift) as usize]
-                        };
-                        if ax == 0.0 && ay == 0.0 {
-                            blend_run(&mut o[lo..hi], at(py0, 0), &k[lo..hi]);
-                        } else {
-                            let quad = [at(py0, 0), at(py0, 1), at(py1, 0), at(py1, 1)];
-                            blend_run_bilinear(&mut o[lo..hi], quad, (ax, ay), &k[lo..hi]);
-                        }
-                    }
-                }
+                let offsets = if offsets.is_empty() { &[][..] } else { &offsets[block_row * bw..(block_row + 1) * bw] };
+                let row = RowBlend { y, size: full, k, prev: &prev, runs: &runs, offsets };
+                blend_row(&row, &mut out);
             },
         );
+    }
+}
+
+/// A block's motion in output pixels along x and y: a whole part and a fraction.
+type BlockOffset = ((isize, f32), (isize, f32));
+
+/// One output row of [`TemporalFilter::blend`]: the row `y` of planes of `size`, their history
+/// planes `prev`, the per-pixel weights `k`, the row cut into runs of one block column
+/// `(x0, x1, column)` and the block row's offsets (whole output pixels and a fraction; empty:
+/// no motion).
+struct RowBlend<'a> {
+    y: usize,
+    size: (usize, usize),
+    k: &'a [f32],
+    prev: &'a [&'a [f32]],
+    runs: &'a [(usize, usize, usize)],
+    offsets: &'a [BlockOffset],
+}
+
+fn blend_row(r: &RowBlend, out: &mut [&mut [f32]]) {
+    dispatch!(blend_row_avx2, blend_row_generic, (r, out))
+}
+
+with_avx2!(blend_row_avx2, blend_row_generic, (r: &RowBlend, out: &mut [&mut [f32]]));
+
+#[inline(always)]
+fn blend_row_generic(r: &RowBlend, out: &mut [&mut [f32]]) {
+    let (y, (fw, fh), k) = (r.y, r.size, r.k);
+    for &(x0, x1, column) in r.runs {
+        let ((ix, ax), (iy, ay)) = if r.offsets.is_empty() { ((0, 0.0), (0, 0.0)) } else { r.offsets[column] };
+        let row = |dy: isize| (y as isize + iy + dy).clamp(0, fh as isize - 1) as usize;
+        let (py0, py1) = (row(0), row(1));
+        // The part of the run whose source pixels (x + ix and x + ix + 1) are inside the frame
+        // reads contiguous slices; the rest is clamped one by one.
+        let lo = (x0 as isize).max(-ix).min(x1 as isize) as usize;
+        let hi = ((x1 as isize).min(fw as isize - 1 - ix)).max(lo as isize) as usize;
+        for (o, p) in out.iter_mut().zip(r.prev) {
+            for x in (x0..lo).chain(hi..x1) {
+                let sx = (x as isize + ix) as f32 + ax;
+                let v = bilinear(p, (fw, fh), sx, y as f32 + iy as f32 + ay);
+                o[x] += k[x] * (v - o[x]);
+            }
+            let at = |py: usize, shift: isize| {
+                let start = py * fw;
+                &p[start + (lo as isize + ix + shift) as usize..start + (hi as isize + ix + shift) as usize]
+            };
+            if ax == 0.0 && ay == 0.0 {
+                blend_run(&mut o[lo..hi], at(py0, 0), &k[lo..hi]);
+            } else {
+                let quad = [at(py0, 0), at(py0, 1), at(py1, 0), at(py1, 1)];
+                blend_run_bilinear(&mut o[lo..hi], quad, (ax, ay), &k[lo..hi]);
+            }
+        }
     }
 }
 
