@@ -54,19 +54,34 @@ impl Planes {
 
 /// Reads the colour of a `width × height` packed frame into `dst`.
 pub fn unpack_frame(src: &[u8], stride: usize, layout: PackedLayout, width: usize, height: usize, dst: &mut Planes) {
+    match layout.pixel_stride {
+        4 => unpack_rows::<4>(src, stride, layout.rgb_offsets, (width, height), dst),
+        3 => unpack_rows::<3>(src, stride, layout.rgb_offsets, (width, height), dst),
+        other => unreachable!("packed RGB formats have 3 or 4 bytes per pixel, not {other}"),
+    }
+}
+
+/// [`unpack_frame`] monomorphised on the pixel stride, so the per-pixel loop has constant
+/// offsets.
+fn unpack_rows<const PS: usize>(
+    src: &[u8],
+    stride: usize,
+    [ro, go, bo]: [usize; 3],
+    (width, height): (usize, usize),
+    dst: &mut Planes,
+) {
     dst.resize(width, height);
     let n = width * height;
     let (r_plane, rest) = dst.data.split_at_mut(n);
     let (g_plane, b_plane) = rest.split_at_mut(n);
-    let [ro, go, bo] = layout.rgb_offsets;
     r_plane
         .par_chunks_exact_mut(width)
         .zip(g_plane.par_chunks_exact_mut(width))
         .zip(b_plane.par_chunks_exact_mut(width))
         .enumerate()
         .for_each(|(y, ((r, g), b))| {
-            let row = &src[y * stride..y * stride + width * layout.pixel_stride];
-            for (x, px) in row.chunks_exact(layout.pixel_stride).enumerate() {
+            let row = &src[y * stride..y * stride + width * PS];
+            for (x, px) in row.chunks_exact(PS).enumerate() {
                 r[x] = px[ro] as f32;
                 g[x] = px[go] as f32;
                 b[x] = px[bo] as f32;

@@ -203,39 +203,76 @@ impl Resampler {
     }
 
     /// Resamples one plane (`in_size.0 * in_size.1` values) into `dst` (`out_size` values).
+    ///
+    /// The two passes are separable, so either order gives the same image (up to rounding);
+    /// the vertical pass (whole rows at a time, vectorised) goes first when it removes rows,
+    /// so that the horizontal pass (a short dot product per output pixel) runs on fewer rows:
+    /// at 1280×720 → 384×216 that is 216 rows instead of 720.
     pub fn resample_plane(&mut self, src: &[f32], dst: &mut [f32]) {
         let (iw, ih) = self.in_size;
         let (ow, oh) = self.out_size;
         assert_eq!(src.len(), iw * ih);
         assert_eq!(dst.len(), ow * oh);
-        // Horizontal pass: ih rows of ow.
-        self.scratch.resize(ow * ih, 0.0);
-        let hw = &self.horizontal;
-        src.par_chunks_exact(iw).zip(self.scratch.par_chunks_exact_mut(ow)).for_each(|(src_row, tmp_row)| {
-            for (o, out) in tmp_row.iter_mut().enumerate() {
-                let s = hw.start[o];
-                let w = &hw.weights[o * hw.taps..o * hw.taps + hw.count[o]];
-                *out = src_row[s..s + w.len()].iter().zip(w).map(|(a, b)| a * b).sum();
-            }
-        });
-        // Vertical pass, a whole row at a time so the inner loop vectorises.
-        let vw = &self.vertical;
-        let scratch = &self.scratch;
-        dst.par_chunks_exact_mut(ow).enumerate().for_each(|(o, dst_row)| {
-            let s = vw.start[o];
-            let w = &vw.weights[o * vw.taps..o * vw.taps + vw.count[o]];
-            dst_row.fill(0.0);
-            for (k, weight) in w.iter().enumerate() {
-                let row = &scratch[(s + k) * ow..(s + k + 1) * ow];
-                dst_row.iter_mut().zip(row).for_each(|(d, r)| *d += weight * r);
-            }
-        });
+        if oh < ih {
+            self.scratch.resize(iw * oh, 0.0);
+            vertical_pass(&self.vertical, src, iw, &mut self.scratch);
+            horizontal_pass(&self.horizontal, &self.scratch, (iw, ow), dst);
+        } else {
+            self.scratch.resize(ow * ih, 0.0);
+            horizontal_pass(&self.horizontal, src, (iw, ow), &mut self.scratch);
+            vertical_pass(&self.vertical, &self.scratch, ow, dst);
+        }
     }
+}
+
+/// Every row of `src` (rows of `iw`) resampled along x into the rows of `dst` (rows of `ow`).
+fn horizontal_pass(hw: &AxisWeights, src: &[f32], (iw, ow): (usize, usize), dst: &mut [f32]) {
+    src.par_chunks_exact(iw).zip(dst.par_chunks_exact_mut(ow)).for_each(|(src_row, dst_row)| {
+        for (o, out) in dst_row.iter_mut().enumerate() {
+            let s = hw.start[o];
+            let w = &hw.weights[o * hw.taps..o * hw.taps + hw.count[o]];
+            *out = src_row[s..s + w.len()].iter().zip(w).map(|(a, b)| a * b).sum();
+        }
+    });
+}
+
+/// `src` (rows of `w`) resampled along y into `dst` (rows of `w`), a whole row at a time so the
+/// inner loop vectorises.
+fn vertical_pass(vw: &AxisWeights, src: &[f32], w: usize, dst: &mut [f32]) {
+    dst.par_chunks_exact_mut(w).enumerate().for_each(|(o, dst_row)| {
+        let s = vw.start[o];
+        let weights = &vw.weights[o * vw.taps..o * vw.taps + vw.count[o]];
+        dst_row.fill(0.0);
+        for (k, weight) in weights.iter().enumerate() {
+            let row = &src[(s + k) * w..(s + k + 1) * w];
+            dst_row.iter_mut().zip(row).for_each(|(d, r)| *d += weight * r);
+        }
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Vertical-first (rows removed) and horizontal-first give the same image: the passes are
+    /// separable, only the order of the sums differs.
+    #[test]
+    fn either_pass_order_gives_the_same_image() {
+        for (i, o) in [((97, 61), (30, 19)), ((1280, 720), (384, 216)), ((40, 30), (64, 12)), ((30, 19), (97, 61))] {
+            let src: Vec<f32> = (0..i.0 * i.1).map(|k| ((k * 37 % 251) as f32).sin() * 100.0 + 128.0).collect();
+            let mut fast = vec![0.0; o.0 * o.1];
+            let mut r = Resampler::new(i, o);
+            r.resample_plane(&src, &mut fast);
+            // Horizontal first, as written out by hand.
+            let mut tmp = vec![0.0; o.0 * i.1];
+            horizontal_pass(&r.horizontal, &src, (i.0, o.0), &mut tmp);
+            let mut reference = vec![0.0; o.0 * o.1];
+            vertical_pass(&r.vertical, &tmp, o.0, &mut reference);
+            for (k, (a, b)) in fast.iter().zip(&reference).enumerate() {
+                assert!((a - b).abs() < 1e-3, "{i:?}->{o:?} at {k}: {a} vs {b}");
+            }
+        }
+    }
 
     #[test]
     fn identity_size_is_exact() {
