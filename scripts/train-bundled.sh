@@ -22,10 +22,15 @@ OUT="${OUT:-models/animestyle-cel.onnx}"
 # channels, 6 blocks (see the size sweeps in models/MODELS.md). The teacher draws no lines
 # (xdog_phi=0): the element draws them at the frame's size (line-strength), so the network
 # learns flat regions and their borders only, and no dark rims around small bright objects.
+# Its regions are small enough to keep eyes, teeth and lettering at the network's scale (an
+# eye at 216 lines is ~40 px: segments of at least 12 px at scale 40, not 60 at 120) and its
+# edge-preserving smoothing is narrow (guided filter radius 2, eps 0.003): a teacher the small
+# network can follow, instead of one whose large, unpredictable segments it learnt as blur.
 COMMON=(--mode teacher --photos data/photos/opencv --photos data/photos/skimage --photos data/photos/sklearn
         --photos data/photos/people --photos data/photos/lomiri --batch 4 --crop 128
         --space-to-depth 4 --c1 16 --c2 32 --c3 64 --blocks 6 --expand 2 --held-out 3 --checkpoint-every 100
-        --teacher-param xdog_phi=0)
+        --teacher-param xdog_phi=0 --teacher-param segment_min_size=12 --teacher-param segment_scale=40
+        --teacher-param guided_radius=2 --teacher-param guided_eps=0.003)
 TRAIN_ARGS=("${COMMON[@]}" --steps "$STEPS" --seed 1 --sample-every 250)
 # Fine-tune from the trained networks: the same losses plus the temporal stability term.
 STABLE_ARGS=("${COMMON[@]}" --steps "$STABLE_STEPS" --seed 2 --init-from "$RUN_DIR" --stability 10
