@@ -186,6 +186,22 @@ impl TrainConfig {
                  term: add --weight teacher_l1=W (W > 0), or set teacher_edges=0"
             );
         }
+        if self.mode == Mode::Teacher {
+            let w = &self.weights;
+            let ignored: Vec<&str> = [("content", w.content), ("style", w.style), ("color", w.color), ("tv", w.tv)]
+                .into_iter()
+                .filter(|(_, v)| *v > 0.0)
+                .map(|(name, _)| name)
+                .collect();
+            if !ignored.is_empty() {
+                bail!(
+                    "teacher mode trains on the teacher (teacher_l1, teacher_edges), adversarial and stability \
+                     terms only, so --weight {} would be ignored: set it to 0, or use --mode anime with \
+                     --weight teacher_l1=W to combine the teacher with perceptual terms",
+                    ignored.join(", ")
+                );
+            }
+        }
         let g = &self.generator;
         if !matches!(g.space_to_depth, 0 | 2 | 4) {
             bail!("--space-to-depth must be 0 (the plain layout), 2 or 4, not {}", g.space_to_depth);
@@ -224,6 +240,18 @@ mod tests {
             ..TrainConfig::default()
         };
         assert!(e(both).contains("not both"));
+        // Teacher mode has no perceptual terms: a weight for one is refused, not dropped.
+        let mut perceptual = TrainConfig { mode: Mode::Teacher, ..TrainConfig::default() };
+        perceptual.weights = LossWeights::teacher();
+        assert!(perceptual.validate().is_ok());
+        perceptual.weights.content = 1.0;
+        perceptual.weights.tv = 0.5;
+        let refused = e(perceptual);
+        assert!(refused.contains("--weight content, tv would be ignored"), "{refused}");
+        assert!(refused.contains("--mode anime with --weight teacher_l1=W"), "{refused}");
+        let mut anime = TrainConfig { mode: Mode::Anime, ..TrainConfig::default() };
+        anime.weights = LossWeights::anime();
+        assert!(anime.weights.content > 0.0 && anime.validate().is_ok());
         let mut narrow = TrainConfig::default();
         narrow.generator.c2 = 0;
         assert!(e(narrow).starts_with("generator channels and expansion must be positive"));
