@@ -165,7 +165,7 @@ impl Scratch {
 
     /// Full resolution, band by band: the output rows between two low-resolution rows are one
     /// task, which interpolates those two coefficient rows along x into scratch rows that stay
-    /// in cache and calls `row(y, top, bottom, t, outputs, i)` for each output row `y` (`i`-th
+    /// in cache and calls `row(y, (top, bottom, t), outputs, i)` for each output row `y` (`i`-th
     /// row of the band's slices of `outputs`); `top`/`bottom` hold the first `planes`
     /// coefficient rows, `t` the vertical weight. Nothing of frame size is written but the
     /// outputs.
@@ -188,11 +188,13 @@ impl Scratch {
             || (vec![0.0f32; planes * fw], vec![0.0f32; planes * fw]),
             |(top, bottom), (run, mut slices)| {
                 self.widen_row(planes, run.i0, top);
-                if run.i1 != run.i0 {
+                // At the clamped last row both taps are the same row: read it as both.
+                let bottom: &[f32] = if run.i1 != run.i0 {
                     self.widen_row(planes, run.i1, bottom);
+                    bottom
                 } else {
-                    bottom.copy_from_slice(top);
-                }
+                    top
+                };
                 for y in run.start..run.end {
                     row(y, (top, bottom, self.vertical.w[y]), &mut slices, y - run.start);
                 }

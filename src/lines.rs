@@ -65,6 +65,9 @@ const BAND: usize = 24;
 /// Rows above and below a band its blurs read: 1 (narrow) + 2 (wide) + 1 (vertical gradient).
 const HALO: usize = 3;
 
+/// Pixels per parallel task of the per-pixel RGB passes (luma, shading).
+const CHUNK: usize = 16384;
+
 /// BT.601 luma weights. Lines are a luma effect; which matrix measures luma changes the
 /// darkness by a level or two at most.
 const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
@@ -307,7 +310,6 @@ impl LineStage {
         let (change, luma) = (&self.change, &self.luma);
         let (r, rest) = image.data.split_at_mut(n);
         let (g, b) = rest.split_at_mut(n);
-        const CHUNK: usize = 16384;
         r.par_chunks_mut(CHUNK)
             .zip(g.par_chunks_mut(CHUNK))
             .zip(b.par_chunks_mut(CHUNK))
@@ -367,7 +369,6 @@ fn rgb_luma(image: &Planes, luma: &mut Vec<f32>) {
     luma.resize(n, 0.0);
     let (r, rest) = image.data.split_at(n);
     let (g, b) = rest.split_at(n);
-    const CHUNK: usize = 16384;
     luma.par_chunks_mut(CHUNK)
         .zip(r.par_chunks(CHUNK).zip(g.par_chunks(CHUNK)).zip(b.par_chunks(CHUNK)))
         .for_each(|(l, ((r, g), b))| luma_of(l, [r, g, b]));

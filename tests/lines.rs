@@ -91,7 +91,6 @@ fn more_line_strength_darkens_region_borders_and_leaves_flat_regions_alone() {
         let black = if format == VideoFormat::Nv12 { 16.0 } else { 0.0 };
         let band = |l: &[u8]| mean(l, ring(1)) - black;
         let (b0, b1, b2) = (band(&none), band(&default), band(&heavy));
-        eprintln!("{format:?}: border luma above black {b0:.2} → {b1:.2} → {b2:.2}");
         assert!(b1 < 0.84 * b0 && b2 < 0.84 * b1, "{format:?}: border luma above black {b0:.1} → {b1:.1} → {b2:.1}");
         // Flat regions (inside the card, and the ground 12 px from it) keep their luma to
         // within a level: lines are drawn on borders only.
