@@ -81,12 +81,62 @@ fn unpack_rows<const PS: usize>(
         .enumerate()
         .for_each(|(y, ((r, g), b))| {
             let row = &src[y * stride..y * stride + width * PS];
+            if PS == 4 {
+                unpack_row4(row, [ro, go, bo], [r, g, b]);
+                return;
+            }
             for (x, px) in row.chunks_exact(PS).enumerate() {
                 r[x] = px[ro] as f32;
                 g[x] = px[go] as f32;
                 b[x] = px[bo] as f32;
             }
         });
+}
+
+/// One row of 4-byte pixels into three planes. Each pixel is read as one little-endian `u32`
+/// and a channel is a shift by the same amount for every pixel, so the loop vectorises (byte
+/// offsets differing per format would not).
+fn unpack_row4(row: &[u8], offsets: [usize; 3], planes: [&mut [f32]; 3]) {
+    dispatch!(unpack_row4_avx2, unpack_row4_generic, (row, offsets, planes))
+}
+
+with_avx2!(unpack_row4_avx2, unpack_row4_generic, (row: &[u8], offsets: [usize; 3], planes: [&mut [f32]; 3]));
+
+#[inline(always)]
+fn unpack_row4_generic(row: &[u8], offsets: [usize; 3], [r, g, b]: [&mut [f32]; 3]) {
+    let [sr, sg, sb] = offsets.map(|o| 8 * o as u32);
+    let w = row.len() / 4;
+    let (r, g, b) = (&mut r[..w], &mut g[..w], &mut b[..w]);
+    for (x, px) in row.chunks_exact(4).enumerate() {
+        let v = u32::from_le_bytes([px[0], px[1], px[2], px[3]]);
+        r[x] = ((v >> sr) & 0xff) as f32;
+        g[x] = ((v >> sg) & 0xff) as f32;
+        b[x] = ((v >> sb) & 0xff) as f32;
+    }
+}
+
+/// One output row of 4-byte pixels at `strength` ≥ 1: each pixel is the original's `u32` with
+/// the three colour bytes replaced by the rounded, clamped stylized values (alpha and padding
+/// kept). Shifts by the same amount for every pixel, so the loop vectorises.
+fn write_row4(dst: &mut [u8], src: &[u8], offsets: [usize; 3], planes: [&[f32]; 3]) {
+    dispatch!(write_row4_avx2, write_row4_generic, (dst, src, offsets, planes))
+}
+
+with_avx2!(write_row4_avx2, write_row4_generic, (dst: &mut [u8], src: &[u8], offsets: [usize; 3], planes: [&[f32]; 3]));
+
+#[inline(always)]
+fn write_row4_generic(dst: &mut [u8], src: &[u8], offsets: [usize; 3], [r, g, b]: [&[f32]; 3]) {
+    let [sr, sg, sb] = offsets.map(|o| 8 * o as u32);
+    let keep = !((0xffu32 << sr) | (0xff << sg) | (0xff << sb));
+    let w = dst.len() / 4;
+    let (r, g, b, src) = (&r[..w], &g[..w], &b[..w], &src[..w * 4]);
+    // `as u8` saturates, so +0.5 then a cast rounds and clamps to 0..=255.
+    let byte = |v: f32| (v + 0.5) as u8 as u32;
+    for (x, (d, s)) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)).enumerate() {
+        let o = u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+        let v = (o & keep) | (byte(r[x]) << sr) | (byte(g[x]) << sg) | (byte(b[x]) << sb);
+        d.copy_from_slice(&v.to_le_bytes());
+    }
 }
 
 /// Copies `src` into `dst` row by row (`src_stride` and `dst_stride` bytes apart), each row
@@ -200,7 +250,9 @@ impl Rows<'_> {
             let dst_row = &mut dst_row[..w * PS];
             let (r, g, b) = (&r_plane[y * w..][..w], &g_plane[y * w..][..w], &b_plane[y * w..][..w]);
             // `as u8` saturates, so +0.5 then a cast rounds and clamps to 0..=255.
-            if k >= 1.0 {
+            if k >= 1.0 && PS == 4 {
+                write_row4(dst_row, src_row, [ro, go, bo], [r, g, b]);
+            } else if k >= 1.0 {
                 for (x, (d, s)) in dst_row.chunks_exact_mut(PS).zip(src_row.chunks_exact(PS)).enumerate() {
                     d.copy_from_slice(s);
                     d[ro] = (r[x] + 0.5) as u8;
@@ -279,5 +331,47 @@ pub(crate) mod tests {
         assert_eq!(out, vec![150, 50, 200, 7]);
         write_frame(&planes, &frame, 4, &mut out, 4, RGBX, 0.0);
         assert_eq!(out, frame);
+    }
+
+    /// Every packed layout (3- and 4-byte pixels, colour bytes at any offsets) reads each colour
+    /// byte into its plane and writes it back rounded and clamped, the other bytes kept: the
+    /// 4-byte rows go through whole-pixel shifts, checked here against byte-by-byte indexing.
+    #[test]
+    fn every_layout_reads_and_writes_its_own_bytes() {
+        let layouts = [[0, 1, 2], [2, 1, 0], [1, 2, 3], [3, 2, 1]]
+            .map(|o| PackedLayout { pixel_stride: 4, rgb_offsets: o })
+            .into_iter()
+            .chain([[0, 1, 2], [2, 1, 0]].map(|o| PackedLayout { pixel_stride: 3, rgb_offsets: o }));
+        let (w, h) = (37, 5);
+        for layout in layouts {
+            let ps = layout.pixel_stride;
+            let stride = w * ps + 8;
+            let frame: Vec<u8> = (0..stride * h).map(|i| (i * 73 % 256) as u8).collect();
+            let mut planes = Planes::default();
+            unpack_frame(&frame, stride, layout, w, h, &mut planes);
+            for (c, &o) in layout.rgb_offsets.iter().enumerate() {
+                for y in 0..h {
+                    for x in 0..w {
+                        assert_eq!(planes.plane(c)[y * w + x], frame[y * stride + x * ps + o] as f32, "{layout:?}");
+                    }
+                }
+            }
+            // Out of range and fractional values: clamped to 0..=255 and rounded.
+            let stylized = Planes::from_fn(w, h, |c, x, y| (x * 9 + y * 5 + c * 31) as f32 - 40.3);
+            let mut out = vec![0u8; stride * h];
+            write_frame(&stylized, &frame, stride, &mut out, stride, layout, 1.0);
+            for y in 0..h {
+                for x in 0..w {
+                    for b in 0..ps {
+                        let at = y * stride + x * ps + b;
+                        let expect = match layout.rgb_offsets.iter().position(|&o| o == b) {
+                            Some(c) => (stylized.plane(c)[y * w + x] + 0.5).clamp(0.0, 255.0) as u8,
+                            None => frame[at],
+                        };
+                        assert_eq!(out[at], expect, "{layout:?} at ({x}, {y}) byte {b}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -156,11 +156,8 @@ impl Scratch {
     /// to full width into `dst` (`planes` rows of full width). Within a run of columns the two
     /// taps are fixed, so the inner loop is a vectorised `a + d·w`.
     fn widen_row(&self, planes: usize, row: usize, dst: &mut [f32]) {
-        let ((lw, lh), fw) = (self.low, self.full.0);
-        for (p, d) in dst.chunks_exact_mut(fw).take(planes).enumerate() {
-            let src = &self.coeffs[p * lw * lh + row * lw..p * lw * lh + (row + 1) * lw];
-            self.horizontal.interpolate(&self.columns, src, d);
-        }
+        let (low, fw) = (self.low, self.full.0);
+        widen(&self.horizontal, &self.columns, (&self.coeffs, low, planes, row), dst, fw);
     }
 
     /// Full resolution, band by band: the output rows between two low-resolution rows are one
@@ -184,19 +181,37 @@ impl Scratch {
                 rest = tail;
             }
         }
-        bands.into_par_iter().for_each_init(
+        // Consecutive bands share a coefficient row (one band's bottom is the next one's top):
+        // a task takes a group of bands and widens each row once.
+        let group = bands.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+        bands.into_par_iter().chunks(group).for_each_init(
             || (vec![0.0f32; planes * fw], vec![0.0f32; planes * fw]),
-            |(top, bottom), (run, mut slices)| {
-                self.widen_row(planes, run.i0, top);
-                // At the clamped last row both taps are the same row: read it as both.
-                let bottom: &[f32] = if run.i1 != run.i0 {
-                    self.widen_row(planes, run.i1, bottom);
-                    bottom
-                } else {
-                    top
-                };
-                for y in run.start..run.end {
-                    row(y, (top, bottom, self.vertical.w[y]), &mut slices, y - run.start);
+            |(top, bottom), group| {
+                // The low-resolution rows `top` and `bottom` hold (none at the group's start).
+                let mut held: [Option<usize>; 2] = [None, None];
+                for (run, mut slices) in group {
+                    if held[0] != Some(run.i0) {
+                        if held[1] == Some(run.i0) {
+                            std::mem::swap(top, bottom);
+                            held.swap(0, 1);
+                        } else {
+                            self.widen_row(planes, run.i0, top);
+                            held[0] = Some(run.i0);
+                        }
+                    }
+                    // At the clamped last row both taps are the same row: read it as both.
+                    let bottom: &[f32] = if run.i1 == run.i0 {
+                        top
+                    } else {
+                        if held[1] != Some(run.i1) {
+                            self.widen_row(planes, run.i1, bottom);
+                            held[1] = Some(run.i1);
+                        }
+                        bottom
+                    };
+                    for y in run.start..run.end {
+                        row(y, (top, bottom, self.vertical.w[y]), &mut slices, y - run.start);
+                    }
                 }
             },
         );
@@ -370,6 +385,34 @@ impl GreyGuidedUpsampler {
                 o[x] = a * g[x] + b;
             }
         });
+    }
+}
+
+/// Widens row `row` of each of the first `planes` coefficient planes (`low`-sized, in `coeffs`)
+/// along x into `dst` (`planes` rows of `fw`).
+fn widen(
+    taps: &BilinearTaps,
+    runs: &[TapRun],
+    rows: (&[f32], (usize, usize), usize, usize),
+    dst: &mut [f32],
+    fw: usize,
+) {
+    dispatch!(widen_avx2, widen_generic, (taps, runs, rows, dst, fw))
+}
+
+with_avx2!(widen_avx2, widen_generic, (taps: &BilinearTaps, runs: &[TapRun], rows: (&[f32], (usize, usize), usize, usize), dst: &mut [f32], fw: usize));
+
+#[inline(always)]
+fn widen_generic(
+    taps: &BilinearTaps,
+    runs: &[TapRun],
+    (coeffs, (lw, lh), planes, row): (&[f32], (usize, usize), usize, usize),
+    dst: &mut [f32],
+    fw: usize,
+) {
+    for (p, d) in dst.chunks_exact_mut(fw).take(planes).enumerate() {
+        let src = &coeffs[p * lw * lh + row * lw..p * lw * lh + (row + 1) * lw];
+        taps.interpolate(runs, src, d);
     }
 }
 
