@@ -31,7 +31,7 @@ bench: build
 	$(CARGO) bench $(CARGO_FLAGS) -p gst-plugin-animestyle --bench temporal
 	$(CARGO) bench $(CARGO_FLAGS) -p gst-plugin-animestyle --bench latency
 
-# Open-licence training photos into data/; the bundled models from scratch (cel ~40 min on 2 cores, painted ~1.5 h more);
+# Open-licence training photos into data/; the bundled models from scratch (cel ~40 min on 2 cores, painted ~1 h 45 min more);
 # docs/gallery.png and the quality table.
 data: setup weights
 	bash scripts/fetch-data.sh
