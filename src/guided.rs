@@ -12,7 +12,8 @@
 //! the edge comes back at full-resolution sharpness; in flat regions (`var(I) ≪ eps`) `a → 0`
 //! and the result is the smooth low-resolution output.
 //!
-//! Cost: the low-resolution part is O(1)-per-pixel box filters and a 3×3 solve per pixel; at
+//! Cost: the low-resolution part is O(1)-per-pixel box filters and a 3×3 solve per pixel,
+//! band by band in scratch rows (only the twelve coefficient planes are written out); at
 //! full resolution it is a bilinear interpolation of twelve coefficient planes fused with
 //! `A·I + B`, band by band (the output rows between two low-resolution rows): the band's two
 //! coefficient rows are widened into scratch rows that stay in cache, so nothing of frame size
@@ -82,24 +83,14 @@ pub(crate) fn box_mean(src: &[f32], dst: &mut [f32], tmp: &mut Vec<f32>, (w, h):
 fn box3(src: &[f32], dst: &mut [f32], tmp: &mut Vec<f32>, (w, h): (usize, usize)) {
     tmp.resize(w * h, 0.0);
     for (s, t) in src.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
-        t[0] = s[0] + s[1];
-        t[w - 1] = s[w - 2] + s[w - 1];
-        t[1..w - 1].iter_mut().zip(s.windows(3)).for_each(|(t, s)| *t = s[0] + s[1] + s[2]);
+        hsum3(s, t);
     }
     let inv_cx: Vec<f32> = (0..w).map(|x| if x == 0 || x == w - 1 { 0.5 } else { 1.0 / 3.0 }).collect();
     for (y, d) in dst.chunks_exact_mut(w).enumerate() {
         let (y0, y1) = (y.saturating_sub(1), (y + 1).min(h - 1));
         let inv_cy = 1.0 / (y1 - y0 + 1) as f32;
-        let (a, b) = (&tmp[y0 * w..(y0 + 1) * w], &tmp[y1 * w..(y1 + 1) * w]);
-        let mid = &tmp[y * w..(y + 1) * w];
-        if y1 - y0 == 2 {
-            d.iter_mut().zip(a.iter().zip(mid).zip(b)).zip(&inv_cx).for_each(|((d, ((a, m), b)), c)| {
-                *d = (a + m + b) * c * inv_cy;
-            });
-        } else {
-            // Top or bottom row: two rows in the window (one of `a`, `b` is `mid`).
-            d.iter_mut().zip(a.iter().zip(b)).zip(&inv_cx).for_each(|((d, (a, b)), c)| *d = (a + b) * c * inv_cy);
-        }
+        let row = |r: usize| &tmp[r * w..(r + 1) * w];
+        vmean3((row(y0), row(y), row(y1)), y1 - y0 == 2, (&inv_cx, inv_cy), d);
     }
 }
 
@@ -251,8 +242,39 @@ impl GuidedUpsampler {
         let full = (full_guide.width, full_guide.height);
         assert_eq!(low, (low_output.width, low_output.height), "guide and output must be the same size");
         self.s.set_sizes(low, full);
-        self.fit_coefficients(low_guide, low_output);
+        if self.s.radius == 1 && low.0 >= 2 && low.1 >= 2 {
+            self.fit_coefficients_banded(low_guide, low_output);
+        } else {
+            self.fit_coefficients(low_guide, low_output);
+        }
         self.apply(full_guide, out);
+    }
+
+    /// [`Self::fit_coefficients`] for 3×3 windows (the default radius), band by band: a task
+    /// computes its rows' products, window means and solves in scratch rows that stay in cache
+    /// (with the rows above and below that the two box means read), so the 21 product and 21
+    /// mean planes are never written out; only the twelve coefficient planes are. Same sums in
+    /// the same order as the plane-by-plane way.
+    fn fit_coefficients_banded(&mut self, low_guide: &Planes, low_output: &Planes) {
+        let (w, h) = self.s.low;
+        let n = w * h;
+        let planes = 3 * PER_CHANNEL;
+        self.s.coeffs.resize(planes * n, 0.0);
+        let band = h.div_ceil(4 * rayon::current_num_threads()).max(4);
+        let mut bands: Vec<Vec<&mut [f32]>> = (0..h.div_ceil(band)).map(|_| Vec::with_capacity(planes)).collect();
+        for plane in self.s.coeffs.chunks_exact_mut(n) {
+            let mut rest = plane;
+            for slices in bands.iter_mut() {
+                let (head, tail) = rest.split_at_mut((band * w).min(rest.len()));
+                slices.push(head);
+                rest = tail;
+            }
+        }
+        let inputs = FitInputs { guide: &low_guide.data, output: &low_output.data, size: (w, h), eps: self.s.eps };
+        bands.into_par_iter().enumerate().for_each_init(FitScratch::default, |scratch, (i, mut outs)| {
+            let rows = (i * band, ((i + 1) * band).min(h));
+            fit_band(&inputs, rows, scratch, &mut outs);
+        });
     }
 
     /// Low resolution: `A_c`, `B_c` of every pixel (box means of the per-window `a_c`, `b_c`).
@@ -416,6 +438,135 @@ fn widen_generic(
     }
 }
 
+/// What [`fit_band`] reads: the low-resolution guide and network output (R, G, B planes of
+/// `size`) and the regularisation.
+struct FitInputs<'a> {
+    guide: &'a [f32],
+    output: &'a [f32],
+    size: (usize, usize),
+    eps: f32,
+}
+
+/// A fit task's scratch rows, kept from frame to frame by the worker threads.
+#[derive(Default)]
+struct FitScratch {
+    /// Horizontal 3-sums of the 21 products, one block of [`MOMENTS`] rows per image row.
+    hsum: Vec<f32>,
+    /// One row of a product.
+    row: Vec<f32>,
+    /// The window means of one row.
+    means: Vec<f32>,
+    /// The solved (raw) coefficients, twelve rows per image row.
+    coef: Vec<f32>,
+    /// Horizontal 3-sums of `coef`.
+    coef_hsum: Vec<f32>,
+    /// `1/cx`: the reciprocal of the clamped window's width at each column.
+    inv_cx: Vec<f32>,
+}
+
+/// `dst[x] = s[x−1] + s[x] + s[x+1]`, the missing neighbour left out at either end (as
+/// [`box3`]'s first pass).
+#[inline(always)]
+fn hsum3(s: &[f32], dst: &mut [f32]) {
+    let w = s.len();
+    dst[0] = s[0] + s[1];
+    dst[w - 1] = s[w - 2] + s[w - 1];
+    dst[1..w - 1].iter_mut().zip(s.windows(3)).for_each(|(t, s)| *t = s[0] + s[1] + s[2]);
+}
+
+/// The mean of three (two at the top and bottom edges) row sums, as [`box3`]'s second pass:
+/// `above`, `mid`, `below` the horizontal sums of rows y−1, y, y+1 (clamped; `three` false at
+/// an edge, where `above` and `below` are the window's two rows).
+#[inline(always)]
+fn vmean3((above, mid, below): (&[f32], &[f32], &[f32]), three: bool, (inv_cx, inv_cy): (&[f32], f32), d: &mut [f32]) {
+    if three {
+        d.iter_mut().zip(above.iter().zip(mid).zip(below)).zip(inv_cx).for_each(|((d, ((a, m), b)), c)| {
+            *d = (a + m + b) * c * inv_cy;
+        });
+    } else {
+        d.iter_mut().zip(above.iter().zip(below)).zip(inv_cx).for_each(|((d, (a, b)), c)| *d = (a + b) * c * inv_cy);
+    }
+}
+
+/// The rows `y0..y1` of the twelve box-averaged coefficient planes (`outs`, each the band's
+/// rows of one plane), from `inputs`, for 3×3 windows.
+fn fit_band(inputs: &FitInputs, rows: (usize, usize), scratch: &mut FitScratch, outs: &mut [&mut [f32]]) {
+    dispatch!(fit_band_avx2, fit_band_generic, (inputs, rows, scratch, outs))
+}
+
+with_avx2!(fit_band_avx2, fit_band_generic, (inputs: &FitInputs, rows: (usize, usize), scratch: &mut FitScratch, outs: &mut [&mut [f32]]));
+
+#[inline(always)]
+fn fit_band_generic(inputs: &FitInputs, (y0, y1): (usize, usize), scratch: &mut FitScratch, outs: &mut [&mut [f32]]) {
+    const COEFFS: usize = 3 * PER_CHANNEL;
+    let FitInputs { guide: g, output: p, size: (w, h), eps } = *inputs;
+    let n = w * h;
+    let FitScratch { hsum, row, means, coef, coef_hsum, inv_cx } = scratch;
+    inv_cx.clear();
+    inv_cx.extend((0..w).map(|x| if x == 0 || x == w - 1 { 0.5 } else { 1.0 / 3.0 }));
+    // The clamped window rows of row y, and whether there are three.
+    let window = |y: usize| (y.saturating_sub(1), (y + 1).min(h - 1));
+    // Coefficient rows the second box mean reads, and product rows their means read.
+    let (c0, c1) = (y0.saturating_sub(1), (y1 + 1).min(h));
+    let (r0, r1) = (c0.saturating_sub(1), (c1 + 1).min(h));
+
+    // 1. Horizontal sums of the products: I_k, I_j·I_k (j ≤ k), p_c, I_k·p_c.
+    hsum.resize((r1 - r0) * MOMENTS * w, 0.0);
+    row.resize(w, 0.0);
+    for y in r0..r1 {
+        let i = |k: usize| &g[k * n + y * w..k * n + (y + 1) * w];
+        let o = |c: usize| &p[c * n + y * w..c * n + (y + 1) * w];
+        let block = &mut hsum[(y - r0) * MOMENTS * w..(y - r0 + 1) * MOMENTS * w];
+        for (m, dst) in block.chunks_exact_mut(w).enumerate() {
+            let (a, b) = match m {
+                0..3 => (i(m), None),
+                3..9 => (i(UPPER[m - 3].0), Some(i(UPPER[m - 3].1))),
+                9..12 => (o(m - 9), None),
+                _ => (i((m - 12) % 3), Some(o((m - 12) / 3))), // I_k·p_c at 12 + 3c + k
+            };
+            match b {
+                None => hsum3(a, dst),
+                Some(b) => {
+                    row.iter_mut().zip(a.iter().zip(b)).for_each(|(d, (x, y))| *d = x * y);
+                    hsum3(row, dst);
+                }
+            }
+        }
+    }
+    // 2. Window means and the per-pixel solve of rows c0..c1.
+    // Where row `m` of image row `y` starts in scratch holding `blocks` rows per image row from
+    // image row `first` on.
+    let at = |blocks: usize, first: usize, y: usize, m: usize| ((y - first) * blocks + m) * w;
+    means.resize(MOMENTS * w, 0.0);
+    coef.resize((c1 - c0) * COEFFS * w, 0.0);
+    for y in c0..c1 {
+        let (ya, yb) = window(y);
+        let inv_cy = 1.0 / (yb - ya + 1) as f32;
+        for (m, d) in means.chunks_exact_mut(w).enumerate() {
+            let slice = |yy: usize| &hsum[at(MOMENTS, r0, yy, m)..][..w];
+            vmean3((slice(ya), slice(y), slice(yb)), yb - ya == 2, (inv_cx, inv_cy), d);
+        }
+        let m: [&[f32]; MOMENTS] = std::array::from_fn(|i| &means[i * w..(i + 1) * w]);
+        let block = &mut coef[(y - c0) * COEFFS * w..(y - c0 + 1) * COEFFS * w];
+        let out: Vec<&mut [f32]> = block.chunks_exact_mut(w).collect();
+        solve_row(&m, out.try_into().expect("twelve coefficient rows"), eps, w);
+    }
+    // 3. The box mean of the coefficients, rows y0..y1.
+    coef_hsum.resize(coef.len(), 0.0);
+    for (s, d) in coef.chunks_exact(w).zip(coef_hsum.chunks_exact_mut(w)) {
+        hsum3(s, d);
+    }
+    for y in y0..y1 {
+        let (ya, yb) = window(y);
+        let inv_cy = 1.0 / (yb - ya + 1) as f32;
+        for (j, plane) in outs.iter_mut().enumerate() {
+            let slice = |yy: usize| &coef_hsum[at(COEFFS, c0, yy, j)..][..w];
+            let d = &mut plane[(y - y0) * w..(y - y0 + 1) * w];
+            vmean3((slice(ya), slice(y), slice(yb)), yb - ya == 2, (inv_cx, inv_cy), d);
+        }
+    }
+}
+
 /// Pixels solved together in [`solve_row`]: fixed-size lane arrays the compiler vectorises.
 const LANES: usize = 8;
 
@@ -548,6 +699,26 @@ mod tests {
                     }
                     assert!((dst[y * w + x] - sum / count).abs() < 1e-4, "r={r} ({x},{y})");
                 }
+            }
+        }
+    }
+
+    /// The banded fit (3×3 windows, scratch rows per band) gives the coefficient planes of the
+    /// plane-by-plane one: sizes with one and many bands, two- and three-row images, and edges.
+    #[test]
+    fn banded_fit_equals_the_plane_by_plane_fit() {
+        for (w, h) in [(384, 216), (37, 23), (5, 2), (2, 3), (9, 4), (64, 41)] {
+            let guide = planes_from(w, h, |c, x, y| ((x * (7 + c) + y * 13 + c * 50) % 256) as f32);
+            let output = planes_from(w, h, |c, x, y| ((x * 3 + y * (5 + c) + (x * y) % 7) % 230) as f32 + 10.0);
+            let mut banded = GuidedUpsampler::default();
+            banded.s.set_sizes((w, h), (2 * w, 2 * h));
+            banded.fit_coefficients_banded(&guide, &output);
+            let mut planes = GuidedUpsampler::default();
+            planes.s.set_sizes((w, h), (2 * w, 2 * h));
+            planes.fit_coefficients(&guide, &output);
+            assert_eq!(banded.s.coeffs.len(), planes.s.coeffs.len());
+            for (k, (a, b)) in banded.s.coeffs.iter().zip(&planes.s.coeffs).enumerate() {
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{w}x{h} at {k}: {a} vs {b}");
             }
         }
     }
