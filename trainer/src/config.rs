@@ -43,6 +43,13 @@ pub struct LossWeights {
     /// mode with `teacher_l1` > 0).
     #[serde(default)]
     pub teacher_edges: f64,
+    /// VGG content (relu4_3 features, as `content`) of the output against the teacher's output
+    /// instead of the photo: a loss toward the teacher that does not average, where L1 alone
+    /// learns the mean of what it cannot predict (a blur); 0 = off. Needs VGG weights
+    /// (`--perceptual` or `--vgg19`) and the teacher (teacher mode, or anime mode with
+    /// `teacher_l1` > 0).
+    #[serde(default)]
+    pub teacher_content: f64,
 }
 
 /// Everything that defines a run; saved in the run directory and checkpoints.
@@ -111,6 +118,7 @@ impl LossWeights {
             teacher_l1: 10.0,
             stability: 0.0,
             teacher_edges: 0.0,
+            teacher_content: 0.0,
         }
     }
 
@@ -130,6 +138,7 @@ impl LossWeights {
             teacher_l1: 0.0,
             stability: 0.0,
             teacher_edges: 0.0,
+            teacher_content: 0.0,
         }
     }
 }
@@ -180,6 +189,18 @@ impl TrainConfig {
         if self.perceptual.is_some() && self.vgg19.is_some() {
             bail!("pass either VGG16 (--perceptual) or VGG19 (--vgg19) weights, not both");
         }
+        if self.weights.teacher_content > 0.0 && self.perceptual.is_none() && self.vgg19.is_none() {
+            bail!(
+                "--weight teacher_content compares VGG features of the output and the teacher: pass the \
+                 weights with --perceptual data/weights/vgg16.safetensors (make weights), or set teacher_content=0"
+            );
+        }
+        if self.mode == Mode::Anime && self.weights.teacher_content > 0.0 && self.weights.teacher_l1 <= 0.0 {
+            bail!(
+                "--weight teacher_content needs the teacher, which anime mode loads only with a teacher \
+                 term: add --weight teacher_l1=W (W > 0), or set teacher_content=0"
+            );
+        }
         if self.mode == Mode::Anime && self.weights.teacher_edges > 0.0 && self.weights.teacher_l1 <= 0.0 {
             bail!(
                 "--weight teacher_edges needs the teacher, which anime mode loads only with a teacher \
@@ -195,9 +216,9 @@ impl TrainConfig {
                 .collect();
             if !ignored.is_empty() {
                 bail!(
-                    "teacher mode trains on the teacher (teacher_l1, teacher_edges), adversarial and stability \
-                     terms only, so --weight {} would be ignored: set it to 0, or use --mode anime with \
-                     --weight teacher_l1=W to combine the teacher with perceptual terms",
+                    "teacher mode trains on the teacher (teacher_l1, teacher_edges, teacher_content), adversarial \
+                     and stability terms only, so --weight {} would be ignored: set it to 0, or use --mode anime \
+                     with --weight teacher_l1=W to combine the teacher with perceptual terms",
                     ignored.join(", ")
                 );
             }
@@ -266,5 +287,17 @@ mod tests {
         assert!(e(edges.clone()).contains("add --weight teacher_l1=W"), "{}", e(edges.clone()));
         edges.weights.teacher_l1 = 5.0;
         assert!(edges.validate().is_ok());
+        // The feature loss toward the teacher needs VGG weights, and in anime mode the teacher.
+        let mut features = TrainConfig { mode: Mode::Teacher, ..TrainConfig::default() };
+        features.weights = LossWeights { teacher_content: 1.0, ..LossWeights::teacher() };
+        let refused = e(features.clone());
+        assert!(refused.contains("pass the weights with --perceptual"), "{refused}");
+        features.perceptual = Some("vgg16.safetensors".into());
+        assert!(features.validate().is_ok());
+        features.mode = Mode::Anime;
+        features.weights = LossWeights { teacher_content: 1.0, ..LossWeights::anime() };
+        assert!(e(features.clone()).contains("add --weight teacher_l1=W"), "{}", e(features.clone()));
+        features.weights.teacher_l1 = 5.0;
+        assert!(features.validate().is_ok());
     }
 }

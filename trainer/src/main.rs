@@ -282,11 +282,13 @@ struct TrainArgs {
     #[arg(long)]
     stability: Option<f64>,
     /// A loss weight, NAME=VALUE, repeatable; 0 switches a term off. Names: adversarial,
-    /// content, style, color, tv, teacher_l1, stability, teacher_edges. Unset weights keep the
+    /// content, style, color, tv, teacher_l1, stability, teacher_edges, teacher_content. Unset weights keep the
     /// mode's defaults (anime: adversarial 1, content 1.5, style 25, color 10, tv 0.1; teacher:
     /// teacher_l1 10, adversarial 1). In anime mode `teacher_l1` > 0 adds L1 to the teacher
     /// filter's output. `teacher_edges` adds the gradient difference to the teacher's output
     /// (steeper region borders; 0 by default; in anime mode it needs `teacher_l1` > 0).
+    /// `teacher_content` adds the VGG content loss toward the teacher's output instead of the
+    /// photo (needs `--perceptual`; in anime mode `teacher_l1` > 0).
     #[arg(long = "weight", value_name = "NAME=VALUE", value_parser = parse_weight)]
     weights: Vec<(String, f64)>,
     /// A parameter of the teacher filter, NAME=VALUE, repeatable (names as in
@@ -361,7 +363,7 @@ type WeightSlot = fn(&mut LossWeights) -> &mut f64;
 
 /// The losses `--weight` sets, by name, in the order `LossWeights` lists them: one table for
 /// parsing, applying and the error messages.
-const WEIGHTS: [(&str, WeightSlot); 8] = [
+const WEIGHTS: [(&str, WeightSlot); 9] = [
     ("adversarial", |w| &mut w.adversarial),
     ("content", |w| &mut w.content),
     ("style", |w| &mut w.style),
@@ -370,6 +372,7 @@ const WEIGHTS: [(&str, WeightSlot); 8] = [
     ("teacher_l1", |w| &mut w.teacher_l1),
     ("stability", |w| &mut w.stability),
     ("teacher_edges", |w| &mut w.teacher_edges),
+    ("teacher_content", |w| &mut w.teacher_content),
 ];
 
 fn weight_names() -> String {

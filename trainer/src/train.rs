@@ -65,10 +65,21 @@ pub(crate) fn adam() -> ModuleOptimizer {
     AdamConfig::new().with_beta_1(ADAM_BETA1).with_beta_2(ADAM_BETA2).with_epsilon(1e-8).init()
 }
 
-/// The terms against the teacher's output, each when its weight is above 0: the gradient
-/// difference (`teacher_edges`), then L1 (`teacher_l1`). Shared by teacher mode and anime mode
-/// with a teacher term.
-fn teacher_terms(fake: &Tensor<4>, teacher: Tensor<4>, w: &LossWeights, terms: &mut Vec<(&'static str, Tensor<1>)>) {
+/// The terms against the teacher's output, each when its weight is above 0: VGG content
+/// (`teacher_content`, with `features`), the gradient difference (`teacher_edges`), then L1
+/// (`teacher_l1`). Shared by teacher mode and anime mode with a teacher term.
+fn teacher_terms(
+    fake: &Tensor<4>,
+    teacher: Tensor<4>,
+    (w, features): (&LossWeights, Option<&FeatureNet>),
+    terms: &mut Vec<(&'static str, Tensor<1>)>,
+) {
+    if w.teacher_content > 0.0 {
+        let features = features.expect("teacher_content has a feature net (validated)");
+        let target = features.content_features(teacher.clone()).detach();
+        let content = loss::content(features.content_features(fake.clone()), target);
+        terms.push(("teacher_content", content.mul_scalar(w.teacher_content)));
+    }
     if w.teacher_edges > 0.0 {
         let edges = loss::gradient_difference(fake.clone(), teacher.clone());
         terms.push(("teacher_edges", edges.mul_scalar(w.teacher_edges)));
@@ -90,13 +101,14 @@ impl Trainer {
         let device = base_device.clone().autodiff();
         let generator = Generator::new(config.generator, config.seed, &device);
         let discriminator = Discriminator::new(config.seed, &device);
-        let features = match config.mode {
-            Mode::Teacher => None,
-            Mode::Anime => Some(match (&config.perceptual, &config.vgg19) {
-                (Some(path), _) => FeatureNet::Vgg16(Vgg16::load(path, &device)?),
-                (None, Some(path)) => FeatureNet::Vgg19(Vgg19::load(path, &device)?),
-                (None, None) => FeatureNet::Fallback(RandomFeatures::new(config.seed, &device)),
-            }),
+        // Anime mode always has a feature net; teacher mode only for `teacher_content` (which
+        // `validate` lets through only with VGG weights).
+        let needs_features = config.mode == Mode::Anime || config.weights.teacher_content > 0.0;
+        let features = match (needs_features, &config.perceptual, &config.vgg19) {
+            (false, ..) => None,
+            (true, Some(path), _) => Some(FeatureNet::Vgg16(Vgg16::load(path, &device)?)),
+            (true, None, Some(path)) => Some(FeatureNet::Vgg19(Vgg19::load(path, &device)?)),
+            (true, None, None) => Some(FeatureNet::Fallback(RandomFeatures::new(config.seed, &device))),
         };
         Ok(Trainer { config, device, base_device, generator, discriminator, opt_g: adam(), opt_d: adam(), features })
     }
@@ -179,7 +191,7 @@ impl Trainer {
         }
         match self.config.mode {
             Mode::Teacher => {
-                teacher_terms(&fake, teacher.expect("teacher tensor"), &w, &mut terms);
+                teacher_terms(&fake, teacher.expect("teacher tensor"), (&w, self.features.as_ref()), &mut terms);
             }
             Mode::Anime => {
                 let features = self.features.as_ref().expect("anime mode has a feature net");
@@ -212,7 +224,7 @@ impl Trainer {
                 // The teacher term, when asked for, applies from the first step (as in teacher
                 // mode's warm-up): flat regions and lines the adversarial term then refines.
                 if let Some(t) = teacher {
-                    teacher_terms(&fake, t, &w, &mut terms);
+                    teacher_terms(&fake, t, (&w, Some(features)), &mut terms);
                 }
             }
         }

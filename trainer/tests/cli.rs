@@ -96,7 +96,7 @@ fn a_bad_loss_weight_names_the_losses_and_writes_nothing() {
         (
             "colour=2",
             "unknown loss `colour`; the losses are adversarial, content, style, color, tv, teacher_l1, stability, \
-             teacher_edges",
+             teacher_edges, teacher_content",
         ),
         ("color", "is not NAME=VALUE"),
         ("style=lots", "the weight of `style` must be a number"),

@@ -279,6 +279,42 @@ fn anime_training_with_perceptual_has_finite_positive_content_and_style() {
     }
 }
 
+/// Teacher mode with `--weight teacher_content=W`: VGG16 is loaded, the feature term toward
+/// the teacher is logged beside the L1 and is finite and positive; without `--perceptual` the
+/// run is refused with the fix.
+#[test]
+fn teacher_mode_feature_loss_toward_the_teacher() {
+    let w = weights("vgg16.safetensors");
+    let dir = tempfile::tempdir().unwrap();
+    let photos = folder(dir.path(), "photos", 3, false);
+    let out = dir.path().join("run");
+    #[rustfmt::skip]
+    let args = [
+        "train", "--mode", "teacher", "--out", out.to_str().unwrap(), "--photos", photos.to_str().unwrap(),
+        "--c1", "4", "--c2", "8", "--c3", "8", "--blocks", "1", "--crop", "32", "--batch", "2",
+        "--held-out", "1", "--steps", "3", "--warmup", "1", "--quiet", "--weight", "teacher_content=2",
+    ];
+    let o = Command::new(BIN).args(args).output().unwrap();
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("--perceptual data/weights/vgg16.safetensors"), "{stderr}");
+    assert!(!out.join("config.json").exists(), "a refused run writes nothing");
+
+    let o = Command::new(BIN).args(args).args(["--perceptual", w.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("vgg16"), "the log names the feature net: {stderr}");
+    let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name}: {csv}"));
+    let (features, l1) = (column("teacher_content"), column("teacher_l1"));
+    for row in csv.lines().skip(1) {
+        let row: Vec<&str> = row.split(',').collect();
+        let (f, l): (f64, f64) = (row[features].parse().unwrap(), row[l1].parse().unwrap());
+        assert!(f.is_finite() && f > 0.0 && l.is_finite() && l > 0.0, "teacher_content {f}, teacher_l1 {l}: {csv}");
+    }
+}
+
 /// Anime-mode step time and loss-term magnitudes at init, fallback features vs VGG16, on real
 /// folders (`PERCEPTUAL_PHOTOS`, `PERCEPTUAL_STYLE`; default data/photos and data/style from
 /// `make data`), standard generator, after warm-up (every term on). Ignored by default:
