@@ -85,7 +85,7 @@ fn box3(src: &[f32], dst: &mut [f32], tmp: &mut Vec<f32>, (w, h): (usize, usize)
     for (s, t) in src.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
         hsum3(s, t);
     }
-    let inv_cx: Vec<f32> = (0..w).map(|x| if x == 0 || x == w - 1 { 0.5 } else { 1.0 / 3.0 }).collect();
+    let inv_cx: Vec<f32> = inv_window_widths(w).collect();
     for (y, d) in dst.chunks_exact_mut(w).enumerate() {
         let (y0, y1) = (y.saturating_sub(1), (y + 1).min(h - 1));
         let inv_cy = 1.0 / (y1 - y0 + 1) as f32;
@@ -162,16 +162,9 @@ impl Scratch {
         F: Fn(usize, (&[f32], &[f32], f32), &mut [&mut [f32]], usize) + Sync,
     {
         let fw = self.full.0;
-        let mut bands: Vec<(TapRun, Vec<&mut [f32]>)> =
-            self.rows.iter().map(|&run| (run, Vec::with_capacity(outputs.len()))).collect();
-        for plane in outputs {
-            let mut rest = plane;
-            for (run, slices) in bands.iter_mut() {
-                let (head, tail) = rest.split_at_mut((run.end - run.start) * fw);
-                slices.push(head);
-                rest = tail;
-            }
-        }
+        let heights: Vec<usize> = self.rows.iter().map(|run| run.end - run.start).collect();
+        let bands: Vec<(TapRun, Vec<&mut [f32]>)> =
+            self.rows.iter().copied().zip(band_slices(outputs, &heights, fw)).collect();
         // Consecutive bands share a coefficient row (one band's bottom is the next one's top):
         // a task takes a group of bands and widens each row once.
         let group = bands.len().div_ceil(4 * rayon::current_num_threads()).max(1);
@@ -221,6 +214,31 @@ impl Default for GuidedUpsampler {
     }
 }
 
+/// Cuts each of `planes` (rows of `w` values) into consecutive bands of `heights` rows: one
+/// list per band of its slice of every plane, in plane order.
+fn band_slices<'a>(
+    planes: impl IntoIterator<Item = &'a mut [f32]>,
+    heights: &[usize],
+    w: usize,
+) -> Vec<Vec<&'a mut [f32]>> {
+    let mut bands: Vec<Vec<&mut [f32]>> = heights.iter().map(|_| Vec::new()).collect();
+    for plane in planes {
+        let mut rest = plane;
+        for (slices, rows) in bands.iter_mut().zip(heights) {
+            let (head, tail) = rest.split_at_mut(rows * w);
+            slices.push(head);
+            rest = tail;
+        }
+    }
+    bands
+}
+
+/// `1/cx` for each column of a clamped 3×3 window: 1/2 at the first and last column, where
+/// the window holds two columns, else 1/3.
+fn inv_window_widths(w: usize) -> impl Iterator<Item = f32> {
+    (0..w).map(move |x| if x == 0 || x == w - 1 { 0.5 } else { 1.0 / 3.0 })
+}
+
 /// Box-means each `n`-value plane of `src` into the same plane of `dst`, planes in parallel.
 fn box_mean_planes(src: &[f32], dst: &mut [f32], size: (usize, usize), r: usize) {
     let n = size.0 * size.1;
@@ -261,15 +279,8 @@ impl GuidedUpsampler {
         let planes = 3 * PER_CHANNEL;
         self.s.coeffs.resize(planes * n, 0.0);
         let band = h.div_ceil(4 * rayon::current_num_threads()).max(4);
-        let mut bands: Vec<Vec<&mut [f32]>> = (0..h.div_ceil(band)).map(|_| Vec::with_capacity(planes)).collect();
-        for plane in self.s.coeffs.chunks_exact_mut(n) {
-            let mut rest = plane;
-            for slices in bands.iter_mut() {
-                let (head, tail) = rest.split_at_mut((band * w).min(rest.len()));
-                slices.push(head);
-                rest = tail;
-            }
-        }
+        let heights: Vec<usize> = (0..h).step_by(band).map(|y| band.min(h - y)).collect();
+        let bands = band_slices(self.s.coeffs.chunks_exact_mut(n), &heights, w);
         let inputs = FitInputs { guide: &low_guide.data, output: &low_output.data, size: (w, h), eps: self.s.eps };
         bands.into_par_iter().enumerate().for_each_init(FitScratch::default, |scratch, (i, mut outs)| {
             let rows = (i * band, ((i + 1) * band).min(h));
@@ -503,7 +514,7 @@ fn fit_band_generic(inputs: &FitInputs, (y0, y1): (usize, usize), scratch: &mut 
     let n = w * h;
     let FitScratch { hsum, row, means, coef, coef_hsum, inv_cx } = scratch;
     inv_cx.clear();
-    inv_cx.extend((0..w).map(|x| if x == 0 || x == w - 1 { 0.5 } else { 1.0 / 3.0 }));
+    inv_cx.extend(inv_window_widths(w));
     // The clamped window rows of row y, and whether there are three.
     let window = |y: usize| (y.saturating_sub(1), (y + 1).min(h - 1));
     // Coefficient rows the second box mean reads, and product rows their means read.
