@@ -195,17 +195,17 @@ impl TrainConfig {
                  weights with --perceptual data/weights/vgg16.safetensors (make weights), or set teacher_content=0"
             );
         }
-        if self.mode == Mode::Anime && self.weights.teacher_content > 0.0 && self.weights.teacher_l1 <= 0.0 {
-            bail!(
-                "--weight teacher_content needs the teacher, which anime mode loads only with a teacher \
-                 term: add --weight teacher_l1=W (W > 0), or set teacher_content=0"
-            );
-        }
-        if self.mode == Mode::Anime && self.weights.teacher_edges > 0.0 && self.weights.teacher_l1 <= 0.0 {
-            bail!(
-                "--weight teacher_edges needs the teacher, which anime mode loads only with a teacher \
-                 term: add --weight teacher_l1=W (W > 0), or set teacher_edges=0"
-            );
+        if self.mode == Mode::Anime && self.weights.teacher_l1 <= 0.0 {
+            let w = &self.weights;
+            // Terms toward the teacher other than its L1, which anime mode loads the teacher for.
+            for (name, weight) in [("teacher_edges", w.teacher_edges), ("teacher_content", w.teacher_content)] {
+                if weight > 0.0 {
+                    bail!(
+                        "--weight {name} needs the teacher, which anime mode loads only with a teacher \
+                         term: add --weight teacher_l1=W (W > 0), or set {name}=0"
+                    );
+                }
+            }
         }
         if self.mode == Mode::Teacher {
             let w = &self.weights;

@@ -66,18 +66,20 @@ pub(crate) fn adam() -> ModuleOptimizer {
 }
 
 /// The terms against the teacher's output, each when its weight is above 0: VGG content
-/// (`teacher_content`, with `features`), the gradient difference (`teacher_edges`), then L1
+/// (`teacher_content`, with `features`: the feature net and the output's content features
+/// when the caller has them already), the gradient difference (`teacher_edges`), then L1
 /// (`teacher_l1`). Shared by teacher mode and anime mode with a teacher term.
 fn teacher_terms(
     fake: &Tensor<4>,
     teacher: Tensor<4>,
-    (w, features): (&LossWeights, Option<&FeatureNet>),
+    (w, features): (&LossWeights, Option<(&FeatureNet, Option<Tensor<4>>)>),
     terms: &mut Vec<(&'static str, Tensor<1>)>,
 ) {
     if w.teacher_content > 0.0 {
-        let features = features.expect("teacher_content has a feature net (validated)");
-        let target = features.content_features(teacher.clone()).detach();
-        let content = loss::content(features.content_features(fake.clone()), target);
+        let (net, fake_c) = features.expect("teacher_content has a feature net (validated)");
+        let fake_c = fake_c.unwrap_or_else(|| net.content_features(fake.clone()));
+        let target = net.content_features(teacher.clone()).detach();
+        let content = loss::content(fake_c, target);
         terms.push(("teacher_content", content.mul_scalar(w.teacher_content)));
     }
     if w.teacher_edges > 0.0 {
@@ -191,7 +193,8 @@ impl Trainer {
         }
         match self.config.mode {
             Mode::Teacher => {
-                teacher_terms(&fake, teacher.expect("teacher tensor"), (&w, self.features.as_ref()), &mut terms);
+                let features = self.features.as_ref().map(|net| (net, None));
+                teacher_terms(&fake, teacher.expect("teacher tensor"), (&w, features), &mut terms);
             }
             Mode::Anime => {
                 let features = self.features.as_ref().expect("anime mode has a feature net");
@@ -207,7 +210,7 @@ impl Trainer {
                 };
                 if content_w > 0.0 {
                     let photo_c = features.content_features(photos.clone()).detach();
-                    terms.push(("content", loss::content(fake_c, photo_c).mul_scalar(content_w)));
+                    terms.push(("content", loss::content(fake_c.clone(), photo_c).mul_scalar(content_w)));
                 }
                 if let Some(fake_s) = fake_s {
                     let gray = loss::grayscale(style.expect("style tensor"));
@@ -224,7 +227,8 @@ impl Trainer {
                 // The teacher term, when asked for, applies from the first step (as in teacher
                 // mode's warm-up): flat regions and lines the adversarial term then refines.
                 if let Some(t) = teacher {
-                    teacher_terms(&fake, t, (&w, Some(features)), &mut terms);
+                    // The output's content features are shared with the content term.
+                    teacher_terms(&fake, t, (&w, Some((features, Some(fake_c)))), &mut terms);
                 }
             }
         }

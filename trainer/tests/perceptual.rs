@@ -313,6 +313,29 @@ fn teacher_mode_feature_loss_toward_the_teacher() {
         let (f, l): (f64, f64) = (row[features].parse().unwrap(), row[l1].parse().unwrap());
         assert!(f.is_finite() && f > 0.0 && l.is_finite() && l > 0.0, "teacher_content {f}, teacher_l1 {l}: {csv}");
     }
+
+    // Anime mode with the teacher: the term shares the output's features with `content`.
+    let style = folder(dir.path(), "style", 3, true);
+    let out = dir.path().join("anime");
+    #[rustfmt::skip]
+    let anime = [
+        "train", "--mode", "anime", "--out", out.to_str().unwrap(), "--photos", photos.to_str().unwrap(),
+        "--style", style.to_str().unwrap(), "--perceptual", w.to_str().unwrap(),
+        "--c1", "4", "--c2", "8", "--c3", "8", "--blocks", "1", "--crop", "32", "--batch", "2",
+        "--held-out", "1", "--steps", "2", "--warmup", "1", "--quiet",
+        "--weight", "teacher_l1=5", "--weight", "teacher_content=2",
+    ];
+    let o = Command::new(BIN).args(anime).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("losses.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    for name in ["content", "teacher_content", "teacher_l1"] {
+        let at = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name}: {csv}"));
+        for row in csv.lines().skip(1) {
+            let v: f64 = row.split(',').nth(at).unwrap().parse().unwrap();
+            assert!(v.is_finite() && v > 0.0, "{name} {v}: {csv}");
+        }
+    }
 }
 
 /// Anime-mode step time and loss-term magnitudes at init, fallback features vs VGG16, on real
