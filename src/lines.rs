@@ -56,8 +56,8 @@ pub const DARKEN_PER_STRENGTH: f32 = 0.8;
 /// the bright side of a kept border, per unit of `line-strength`: the border is as crisp as
 /// the frame's, with the line on its dark side.
 pub const CRISP_PER_STRENGTH: f32 = 1.0;
-/// The largest `line-strength`.
-pub const MAX_STRENGTH: f32 = 2.0;
+/// The largest `line-strength` (the model contract's, so a model cannot ask for more).
+pub const MAX_STRENGTH: f32 = animestyle_model::contract::MAX_LINE_STRENGTH;
 
 /// Rows per parallel task: each band blurs its rows (and a few above and below) in scratch
 /// rows that stay in cache, instead of writing whole blurred planes.

@@ -43,7 +43,8 @@ pub struct FrameSettings {
     pub inference_size: i32,
     /// Guided upsampling (else bilinear).
     pub guided: bool,
-    /// `line-strength`: ink lines drawn at the frame's size, `0..=2` (0 = none).
+    /// `line-strength`: ink lines drawn at the frame's size, `0..=2` (0 = none); negative = what
+    /// the model that made the stylization asks for ([`line_strength_for`]).
     pub line_strength: f32,
     pub temporal: TemporalSettings,
     /// `skip-threshold`; 0 = always run the network.
@@ -423,7 +424,9 @@ impl FramePipeline {
         let (stylized, upsample_ms) = Self::upsample(b, &inferred, reduced, s.guided, &input);
         report.upsample_ms = upsample_ms;
         let lines_started = Instant::now();
-        Self::draw_lines(b, stylized, &input, s.line_strength);
+        // The look stages follow the model whose output this is (a skipped frame: the one shown).
+        let look_model = inferred.model.as_ref().unwrap_or(&model);
+        Self::draw_lines(b, stylized, &input, line_strength_for(s.line_strength, &look_model.contract));
         let lines_ms = elapsed_ms(lines_started);
         // Temporal smoothing of the final image; decided on what the network saw.
         let smoothing_started = Instant::now();
@@ -586,6 +589,13 @@ impl Default for FramePipeline {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The `line-strength` a frame is drawn with: the property's value, or when it is negative (its
+/// default) what the model's metadata asks for — none for a model that does not say, so a model
+/// made elsewhere looks as its authors made it.
+pub fn line_strength_for(property: f32, contract: &animestyle_model::ModelContract) -> f32 {
+    if property >= 0.0 { property } else { contract.line_strength.unwrap_or(0.0) }
 }
 
 /// Where the frame-sized stylized image is: for a YUV frame, always in its stylized planes.

@@ -26,6 +26,8 @@ pub struct Stats {
     last_frame: Option<Instant>,
     pub execution_provider: String,
     pub model: String,
+    /// The ink lines the model in use asks for (`line-strength`'s value at its default).
+    pub model_line_strength: f32,
     /// The real-time policy in effect (`auto` resolved).
     pub realtime_policy: String,
 }

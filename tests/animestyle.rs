@@ -42,8 +42,10 @@ fn stylize(
 
 /// A fixture model whose exact per-pixel output a test checks: the `model` property, with the
 /// ink lines off. The lines are a separate stage drawn on the stylized image's borders after
-/// the model (`line-strength`, default 1; its behaviour is tested in tests/lines.rs), so with
-/// them on, the pixels along every edge are the model's output plus a line.
+/// the model (`line-strength`; by default what the model's metadata asks for, which for these
+/// fixtures is none; its behaviour is tested in tests/lines.rs), so with them on, the pixels
+/// along every edge are the model's output plus a line. Off explicitly, so these tests keep
+/// checking the model's pixels whatever the default.
 fn exact_model(path: &std::path::Path) -> [(&'static str, glib::Value); 2] {
     [model_prop(path), ("line-strength", 0.0f64.to_value())]
 }

@@ -29,12 +29,14 @@ fn ring(d: u32) -> impl Iterator<Item = (u32, u32)> {
 
 /// The output's luma plane for `line-strength` `strength` on `format`.
 fn luma(format: VideoFormat, strength: f64) -> Vec<u8> {
-    let mut h = harness(
-        &[every_frame(), ("temporal-smoothing", 0.0f64.to_value()), ("line-strength", strength.to_value())],
-        format,
-        W,
-        H,
-    );
+    luma_with(format, &[("line-strength", strength.to_value())])
+}
+
+/// The bundled default's output luma on `format` with `props` (and no smoothing).
+fn luma_with(format: VideoFormat, props: &[(&str, glib::Value)]) -> Vec<u8> {
+    let mut all = vec![every_frame(), ("temporal-smoothing", 0.0f64.to_value())];
+    all.extend(props.iter().cloned());
+    let mut h = harness(&all, format, W, H);
     let input = if format == VideoFormat::Rgbx {
         frame(format, W, H, card)
     } else {
@@ -116,7 +118,80 @@ fn line_strength_is_listed_with_its_range_and_default() {
     let element = element(&[]);
     let spec = element.find_property("line-strength").expect("line-strength exists");
     let spec = spec.downcast_ref::<glib::ParamSpecDouble>().expect("a double");
-    assert_eq!((spec.minimum(), spec.maximum(), spec.default_value()), (0.0, 2.0, 1.0));
+    assert_eq!((spec.minimum(), spec.maximum(), spec.default_value()), (-1.0, 2.0, -1.0));
     assert!(spec.flags().contains(gst::PARAM_FLAG_MUTABLE_PLAYING), "changeable while playing");
-    assert!(spec.blurb().unwrap_or_default().contains("0 = none"), "{:?}", spec.blurb());
+    let blurb = spec.blurb().unwrap_or_default();
+    for says in ["0 = none", "-1 (the default) = what the model asks for", "animestyle.line_strength"] {
+        assert!(blurb.contains(says), "the blurb does not say '{says}': {blurb}");
+    }
+}
+
+/// The bundled styles' look is made with the element's ink: left at its default, `line-strength`
+/// draws what their metadata asks for (1), and `stats` says so.
+#[test]
+fn by_default_the_bundled_styles_draw_the_ink_their_metadata_asks_for() {
+    init();
+    for format in [VideoFormat::Rgbx, VideoFormat::Nv12] {
+        let default = luma_with(format, &[]);
+        assert_eq!(default, luma(format, 1.0), "{format:?}: the default is not line-strength=1");
+        assert_ne!(default, luma(format, 0.0), "{format:?}: the default draws no lines");
+    }
+    for style in ["cel", "painted"] {
+        let mut h = harness(&[every_frame(), ("style", enum_value("style", style))], VideoFormat::Rgbx, W, H);
+        h.push_and_pull(frame(VideoFormat::Rgbx, W, H, card)).expect("a frame comes out");
+        let stats = h.element().unwrap().property::<gst::Structure>("stats");
+        assert_eq!(stats.get::<f64>("model-line-strength").unwrap(), 1.0, "{style}");
+    }
+}
+
+/// PSNR (dB) between two RGB pixel lists.
+fn psnr(a: &[[u8; 4]], b: &[[u8; 4]]) -> f64 {
+    let se: f64 = a.iter().zip(b).flat_map(|(p, q)| (0..3).map(move |c| (p[c] as f64 - q[c] as f64).powi(2))).sum();
+    let mse = se / (a.len() * 3) as f64;
+    if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
+}
+
+/// A model made elsewhere, in the AnimeGAN convention (NHWC, float `[-1, 1]`, no animestyle
+/// metadata), run with the default properties (smoothing off, so the frames compare one by
+/// one) comes out as its authors' own pre/post makes it: no ink of ours over it. An explicit
+/// `line-strength` still draws ours, which is what the 35 dB bar would catch.
+#[test]
+fn a_model_without_our_metadata_looks_as_its_authors_made_it() {
+    use animestyle_model::fixtures::{PermuteInvert, permute_invert_pixel};
+    use animestyle_model::{Layout, ModelContract};
+    init();
+    let third_party = PermuteInvert { layout: Layout::Nhwc, with_metadata: false, ..Default::default() };
+    let model = model_file(&third_party.model());
+    let input = |x, y| natural(x, y, W, H);
+    let reference: Vec<[u8; 4]> = (0..H)
+        .flat_map(|y| (0..W).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let [r, g, b] = permute_invert_pixel([input(x, y)[0], input(x, y)[1], input(x, y)[2]]);
+            [r, g, b, 255]
+        })
+        .collect();
+    let run = |extra: &[(&str, glib::Value)]| {
+        let mut props = vec![model_prop(&model.path), ("temporal-smoothing", 0.0f64.to_value())];
+        props.extend(extra.iter().cloned());
+        let mut h = harness(&props, VideoFormat::Rgbx, W, H);
+        let mut worst = f64::INFINITY;
+        for _ in 0..3 {
+            let out = h.push_and_pull(frame(VideoFormat::Rgbx, W, H, input)).expect("a frame comes out");
+            worst = worst.min(psnr(&FrameReader::new(out, VideoFormat::Rgbx, W, H).pixels(), &reference));
+        }
+        (worst, h.element().unwrap().property::<gst::Structure>("stats"))
+    };
+    let (own_look, stats) = run(&[]);
+    assert!(own_look >= 35.0, "a third-party model's own look is {own_look:.1} dB from its reference (< 35)");
+    assert_eq!(stats.get::<f64>("model-line-strength").unwrap(), 0.0);
+    let (with_ink, _) = run(&[("line-strength", 1.0f64.to_value())]);
+    assert!(with_ink < 35.0, "line-strength=1 should draw our ink over it ({with_ink:.1} dB)");
+    // A model that asks for ink in its metadata gets it by default.
+    let asks = ModelContract { line_strength: Some(1.0), ..third_party.contract() };
+    let bytes = animestyle_model::onnx::edit_metadata(&third_party.model(), &asks.to_metadata(), &[]).unwrap();
+    let asking = model_file(&bytes);
+    let mut h = harness(&[model_prop(&asking.path), ("temporal-smoothing", 0.0f64.to_value())], VideoFormat::Rgbx, W, H);
+    let out = h.push_and_pull(frame(VideoFormat::Rgbx, W, H, input)).expect("a frame comes out");
+    let inked = psnr(&FrameReader::new(out, VideoFormat::Rgbx, W, H).pixels(), &reference);
+    assert!((inked - with_ink).abs() < 0.01, "metadata line_strength=1 gave {inked:.2} dB, the property {with_ink:.2}");
 }

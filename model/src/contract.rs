@@ -32,6 +32,10 @@ pub mod keys {
     /// Suggested longest side for real-time use (the element's `inference-size` default for
     /// this model when the property is left at its default).
     pub const RECOMMENDED_INFERENCE_SIZE: &str = "animestyle.recommended_inference_size";
+    /// The ink lines this model's look is made with (the element's `line-strength` default for
+    /// this model when the property is left at its default), `"0"` … `"2"`. A model without
+    /// the key gets none: it looks as its authors made it.
+    pub const LINE_STRENGTH: &str = "animestyle.line_strength";
     /// Prefix for training provenance (data summary, steps, git commit, command line).
     pub const PROVENANCE_PREFIX: &str = "animestyle.provenance.";
 }
@@ -90,7 +94,13 @@ pub struct ModelContract {
     pub fixed_size: Option<(u32, u32)>,
     pub style: Option<String>,
     pub recommended_inference_size: Option<u32>,
+    /// The frame-size ink lines the model's look relies on ([`keys::LINE_STRENGTH`]); `None`:
+    /// the model asks for none.
+    pub line_strength: Option<f32>,
 }
+
+/// The largest `line-strength` a model may ask for (the element's own maximum).
+pub const MAX_LINE_STRENGTH: f32 = 2.0;
 
 /// Size multiple assumed for dynamic-size models that do not declare one: 16 covers the
 /// AnimeGAN family (8 for v2/v3, 16 for v3-tiny) at the cost of at most 15 pixels of padding.
@@ -282,6 +292,22 @@ fn metadata_u32(metadata: &HashMap<String, String>, key: &str) -> Result<Option<
         .transpose()
 }
 
+/// The line strength a model's metadata asks for ([`keys::LINE_STRENGTH`]), checked.
+pub fn line_strength_from_metadata(metadata: &HashMap<String, String>) -> Result<Option<f32>, ContractError> {
+    let key = keys::LINE_STRENGTH;
+    metadata
+        .get(key)
+        .map(|v| {
+            v.trim().parse::<f32>().ok().filter(|s| (0.0..=MAX_LINE_STRENGTH).contains(s)).ok_or_else(|| {
+                ContractError(format!(
+                    "metadata '{key}' = '{v}' is not a line strength from 0 to {MAX_LINE_STRENGTH}; fix the model's \
+                     metadata (animestyle-train metadata --set {key}=1) or remove the key"
+                ))
+            })
+        })
+        .transpose()
+}
+
 impl ModelContract {
     /// Resolves the contract: overrides first, then metadata, then what the shapes imply,
     /// then the AnimeGAN-family defaults.
@@ -356,6 +382,7 @@ impl ModelContract {
             fixed_size,
             style: md.get(keys::STYLE).cloned(),
             recommended_inference_size: metadata_u32(md, keys::RECOMMENDED_INFERENCE_SIZE)?,
+            line_strength: line_strength_from_metadata(md)?,
         })
     }
 
@@ -374,6 +401,7 @@ impl ModelContract {
             fixed_size: None,
             style: Some(style.to_string()),
             recommended_inference_size: None,
+            line_strength: None,
         }
     }
 
@@ -393,6 +421,9 @@ impl ModelContract {
         }
         if let Some(size) = self.recommended_inference_size {
             md.push((keys::RECOMMENDED_INFERENCE_SIZE.to_string(), size.to_string()));
+        }
+        if let Some(strength) = self.line_strength {
+            md.push((keys::LINE_STRENGTH.to_string(), strength.to_string()));
         }
         md
     }
@@ -481,6 +512,21 @@ mod tests {
             ContractOverrides { channel_order: Some(ChannelOrder::Rgb), size_multiple: Some(4), ..Default::default() };
         let c = ModelContract::resolve(&d, &o).unwrap();
         assert_eq!((c.channel_order, c.size_multiple), (ChannelOrder::Rgb, 4));
+    }
+
+    #[test]
+    fn line_strength_is_read_written_and_absent_means_none() {
+        let d = desc([None, Some(3), None, None], TensorType::F32);
+        assert_eq!(ModelContract::resolve(&d, &Default::default()).unwrap().line_strength, None);
+        let ours = ModelContract { line_strength: Some(1.5), ..ModelContract::float_nchw_rgb(4, "cel") };
+        let mut d = desc([None, Some(3), None, None], TensorType::F32);
+        d.metadata = ours.to_metadata().into_iter().collect();
+        assert_eq!(ModelContract::resolve(&d, &Default::default()).unwrap().line_strength, Some(1.5));
+        for bad in ["-1", "2.5", "NaN", "thick"] {
+            d.metadata.insert(keys::LINE_STRENGTH.into(), bad.into());
+            let e = ModelContract::resolve(&d, &Default::default()).unwrap_err();
+            assert!(e.0.contains(keys::LINE_STRENGTH) && e.0.contains(bad) && e.0.contains("0 to 2"), "{e}");
+        }
     }
 
     #[test]

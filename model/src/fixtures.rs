@@ -146,6 +146,7 @@ impl PermuteInvert {
             fixed_size,
             style: Some(PERMUTE_INVERT_STYLE.to_string()),
             recommended_inference_size: None,
+            line_strength: None,
         }
     }
 

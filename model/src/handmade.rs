@@ -88,7 +88,8 @@ impl Default for CelParams {
 
 /// The contract the handmade model is written with.
 pub fn contract() -> ModelContract {
-    ModelContract::float_nchw_rgb(1, STYLE)
+    // Its look is made with the element's ink lines, as the trained styles' is.
+    ModelContract { line_strength: Some(1.0), ..ModelContract::float_nchw_rgb(1, STYLE) }
 }
 
 /// The handmade cel model, serialized (deterministic: the same bytes on every call).

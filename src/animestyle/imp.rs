@@ -78,7 +78,8 @@ const DEFAULT_TENSORRT_ENGINE_CACHE: &str = "";
 /// -1: the model's recommended size (metadata), else the frame's own size.
 const DEFAULT_INFERENCE_SIZE: i32 = -1;
 const DEFAULT_STRENGTH: f64 = 1.0;
-const DEFAULT_LINE_STRENGTH: f64 = 1.0;
+/// -1: what the model's metadata asks for (1 for the bundled styles), else none.
+const DEFAULT_LINE_STRENGTH: f64 = -1.0;
 const DEFAULT_VIEW: View = View::Stylized;
 const DEFAULT_STYLE: Style = Style::Cel;
 const DEFAULT_REALTIME_POLICY: RealtimePolicy = RealtimePolicy::Auto;
@@ -475,14 +476,23 @@ impl AnimeStyle {
         if let Some(model) = &report.model_changed {
             stats.model = model.name.clone();
             stats.execution_provider = model.execution_provider.clone();
+            stats.model_line_strength = model.contract.line_strength.unwrap_or(0.0);
         }
         let (frames, p95) = (stats.latency_frames(), stats.processing_p95_after(LATENCY_IGNORED_FRAMES));
         drop(stats);
         if let Some(model) = &report.model_changed {
-            gst::info!(CAT, imp = self, "switched to model {} on {}", model.name, model.execution_provider);
+            let line_strength = model.contract.line_strength.unwrap_or(0.0);
+            gst::info!(
+                CAT,
+                imp = self,
+                "switched to model {} on {}; it asks for line-strength {line_strength}",
+                model.name,
+                model.execution_provider
+            );
             let changed = gst::Structure::builder("animestyle-model-changed")
                 .field("model", model.name.as_str())
                 .field("execution-provider", model.execution_provider.as_str())
+                .field("model-line-strength", f64::from(line_strength))
                 .build();
             let _ = self.obj().post_message(gst::message::Element::builder(changed).src(&*self.obj()).build());
         }
@@ -545,6 +555,7 @@ impl AnimeStyle {
             .field("fps", snap.fps)
             .field("execution-provider", stats.execution_provider.as_str())
             .field("model", stats.model.as_str())
+            .field("model-line-strength", f64::from(stats.model_line_strength))
             .field("realtime-policy", stats.realtime_policy.as_str())
             .build()
     }
@@ -790,10 +801,12 @@ impl ObjectImpl for AnimeStyle {
                     .nick("Line strength")
                     .blurb(
                         "Ink lines drawn at the frame's full resolution on the borders the model keeps (on the dark \
-                         side of each edge): 0 = none (only lines the model draws itself), 1 = the default (a full line \
-                         takes 80% of the luma), 2 = heavy, near-black lines (96%)",
+                         side of each edge): 0 = none (only lines the model draws itself), 1 = a full line takes 80% of \
+                         the luma, 2 = heavy, near-black lines (96%). -1 (the default) = what the model asks for in its \
+                         metadata (animestyle.line_strength: 1 for the bundled styles); a model without it (one made \
+                         elsewhere, e.g. an AnimeGAN export) gets none and looks as its authors made it",
                     )
-                    .minimum(0.0)
+                    .minimum(-1.0)
                     .maximum(crate::lines::MAX_STRENGTH as f64)
                     .default_value(DEFAULT_LINE_STRENGTH)
                     .mutable_playing()
@@ -855,7 +868,8 @@ impl ObjectImpl for AnimeStyle {
                          inferences), upsampling-mean-ms (scaling the result back to the frame size), prepare-mean-ms (reading the \
                          frame and scaling it to the network's size), lines-mean-ms (drawing ink lines), smoothing-mean-ms (temporal smoothing), write-mean-ms \
                          (blending and writing the output), processing-mean-ms (the element's whole time per frame), fps (frames out per second \
-                         of wall time), execution-provider, model and realtime-policy in use",
+                         of wall time), execution-provider, model and realtime-policy in use, model-line-strength (the ink lines \
+                         the model asks for: what line-strength=-1 draws)",
                     )
                     .read_only()
                     .build(),
@@ -1038,6 +1052,7 @@ impl BaseTransformImpl for AnimeStyle {
             *stats = Stats::default();
             stats.execution_provider = session.selection.provider.to_string();
             stats.model = session.source.to_string();
+            stats.model_line_strength = session.contract.line_strength.unwrap_or(0.0);
         }
         let engine = Engine::new(session);
         *lock(&self.accepted_model) = (settings.model.clone(), settings.style);

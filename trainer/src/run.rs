@@ -387,7 +387,16 @@ pub fn train(config: TrainConfig, options: RunOptions) -> anyhow::Result<()> {
 
 /// Exports the generator of `run_dir`'s checkpoint to `out` with provenance metadata and, if
 /// given, the inference size the element should use by default.
-pub fn export(run_dir: &Path, out: &Path, style: &str, inference_size: Option<u32>) -> anyhow::Result<()> {
+/// What an exported model asks the element for by default (its metadata).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExportLook {
+    /// `animestyle.recommended_inference_size`; `None`: the frame's own size.
+    pub inference_size: Option<u32>,
+    /// `animestyle.line_strength`: the element's ink lines this look is made with.
+    pub line_strength: f32,
+}
+
+pub fn export(run_dir: &Path, out: &Path, style: &str, look: ExportLook) -> anyhow::Result<()> {
     let record = read_record(run_dir)?;
     let (trainer, step) = Trainer::load_checkpoint(&run_dir.join(CHECKPOINT_DIR))?;
     let summary: serde_json::Value = fs::read_to_string(run_dir.join(SUMMARY_FILE))
@@ -405,11 +414,46 @@ pub fn export(run_dir: &Path, out: &Path, style: &str, inference_size: Option<u3
         ("git_commit".to_string(), record.git_commit.clone()),
         ("command_line".to_string(), record.command_line.clone()),
     ];
-    let contract =
-        animestyle_model::ModelContract { recommended_inference_size: inference_size, ..export::contract(style) };
+    let contract = animestyle_model::ModelContract {
+        recommended_inference_size: look.inference_size,
+        line_strength: Some(look.line_strength),
+        ..export::contract(style)
+    };
     export::export_onnx(&trainer.generator_weights(), &provenance, &contract, out)?;
     eprintln!("wrote {} (step {step}); run it with: animestyle model={}", out.display(), out.display());
     Ok(())
+}
+
+/// `animestyle-train metadata`: prints `model`'s metadata, or with `set` / `remove` writes the
+/// model with those entries changed (atomically, to `out` or over `model`) and prints the result.
+/// The changed model must still load as a generator the element can drive.
+pub fn metadata(model: &Path, set: &[(String, String)], remove: &[String], out: Option<&Path>) -> anyhow::Result<()> {
+    use animestyle_model::onnx;
+    let bytes = fs::read(model).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", model.display()))?;
+    let fail = |why: String| anyhow::anyhow!("{}: {why}", model.display());
+    let bytes = if set.is_empty() && remove.is_empty() {
+        bytes
+    } else {
+        let edited = onnx::edit_metadata(&bytes, set, remove).map_err(fail)?;
+        let md: std::collections::HashMap<String, String> = onnx::read_metadata(&edited).map_err(fail)?.into_iter().collect();
+        check_look_metadata(&md)?;
+        let target = out.unwrap_or(model);
+        write_atomic(target, &edited)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}; choose a writable path", target.display()))?;
+        eprintln!("wrote {}", target.display());
+        edited
+    };
+    for (key, value) in onnx::read_metadata(&bytes).map_err(fail)? {
+        println!("{key}={value}");
+    }
+    Ok(())
+}
+
+/// Refuses look metadata the element would refuse to load.
+fn check_look_metadata(md: &std::collections::HashMap<String, String>) -> anyhow::Result<()> {
+    animestyle_model::contract::line_strength_from_metadata(md)
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))
 }
 
 /// Prints parameters and GFLOPs of `config` at common inference sizes.

@@ -198,6 +198,15 @@ fn a_run_writes_its_files_skips_a_corrupt_image_and_exports() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(session.contract.recommended_inference_size, Some(96));
     assert_eq!(session.contract.style.as_deref(), Some("test"));
+    assert_eq!(session.contract.line_strength, Some(1.0), "our models ask for our ink by default");
+    // The look it asks for is the exporter's choice, within what the element accepts.
+    let o = run(&[&args[..], &["--line-strength", "0.5"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md: std::collections::HashMap<String, String> = std::collections::HashMap::from_iter(animestyle_model::onnx::read_metadata(&std::fs::read(&model).unwrap()).unwrap());
+    assert_eq!(md.get("animestyle.line_strength").map(String::as_str), Some("0.5"));
+    let o = run(&[&args[..], &["--line-strength", "3"]].concat());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("0 to 2"), "{}", stderr(&o));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .flatten()
@@ -316,4 +325,63 @@ fn a_gpu_backend_that_is_not_built_in_says_how_to_get_it() {
     }
     assert!(!o.status.success());
     assert!(error_line(&o).contains("--features cuda"), "{}", stderr(&o));
+}
+
+#[test]
+fn metadata_shows_sets_and_removes_the_look_keeping_the_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/animestyle-handmade.onnx");
+    let model = dir.path().join("m.onnx");
+    std::fs::copy(bundled, &model).unwrap();
+    let original = std::fs::read(&model).unwrap();
+    let m = model.to_str().unwrap();
+
+    let o = run(&["metadata", m]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(shown.lines().any(|l| l == "animestyle.line_strength=1"), "{shown}");
+    assert_eq!(std::fs::read(&model).unwrap(), original, "showing changes nothing");
+
+    // --out leaves the original alone; the copy has the new value and the same weights.
+    let copy = dir.path().join("copy.onnx");
+    let o = run(&["metadata", m, "--set", "animestyle.line_strength=0.25", "--out", copy.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&model).unwrap(), original);
+    let edited = std::fs::read(&copy).unwrap();
+    assert_eq!(weights_of(&edited), weights_of(&original));
+    let load = |p: &Path| {
+        gstanimestyle::session::Session::load(&gstanimestyle::session::ModelSource::File(p.to_path_buf()), &Default::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(load(&copy).contract.line_strength, Some(0.25));
+
+    // Removed in place: the element then draws no ink of its own over this model.
+    let o = run(&["metadata", m, "--remove", "animestyle.line_strength"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(load(&model).contract.line_strength, None);
+    assert_eq!(weights_of(&std::fs::read(&model).unwrap()), weights_of(&original));
+
+    // A value the element would refuse is refused here, naming the key and the range; nothing written.
+    let before = std::fs::read(&model).unwrap();
+    let o = run(&["metadata", m, "--set", "animestyle.line_strength=5"]);
+    assert!(!o.status.success());
+    let e = error_line(&o);
+    assert!(e.contains("animestyle.line_strength") && e.contains("0 to 2") && e.contains("nothing was written"), "{e}");
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    let o = run(&["metadata", m, "--set", "no-equals-sign"]);
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("is not NAME=VALUE"), "{}", stderr(&o));
+
+    // Not a model: a clear error naming the file.
+    let junk = dir.path().join("junk.onnx");
+    std::fs::write(&junk, b"not a model").unwrap();
+    let o = run(&["metadata", junk.to_str().unwrap(), "--set", "a=b"]);
+    assert!(!o.status.success());
+    assert!(error_line(&o).contains("junk.onnx"), "{}", stderr(&o));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

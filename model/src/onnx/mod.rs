@@ -388,9 +388,133 @@ impl GraphBuilder {
     }
 }
 
+/// `ModelProto.metadata_props`' field number in `onnx.proto`.
+const METADATA_PROPS_FIELD: u64 = 14;
+
+/// Reads a protobuf varint at `*at`, advancing it.
+fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// The `metadata_props` of a serialized model, in file order.
+pub fn read_metadata(model: &[u8]) -> Result<Vec<(String, String)>, String> {
+    Ok(top_level_fields(model)?
+        .into_iter()
+        .filter_map(|(field, range)| (field == METADATA_PROPS_FIELD).then(|| decode_entry(&model[range])))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|e| (e.key().to_string(), e.value().to_string()))
+        .collect())
+}
+
+fn decode_entry(bytes: &[u8]) -> Result<StringStringEntryProto, String> {
+    let (_, payload) = length_delimited(bytes).ok_or("a metadata entry is cut short")?;
+    StringStringEntryProto::decode(payload).map_err(|e| format!("a metadata entry cannot be read: {e}"))
+}
+
+/// `(field number, byte range of the whole field)` for each top-level field of a message.
+fn top_level_fields(bytes: &[u8]) -> Result<Vec<(u64, std::ops::Range<usize>)>, String> {
+    let broken = |at: usize| format!("not an ONNX model: the protobuf is broken at byte {at}");
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let start = at;
+        let tag = read_varint(bytes, &mut at).ok_or_else(|| broken(start))?;
+        let len = match tag & 7 {
+            0 => read_varint(bytes, &mut at).map(|_| 0),
+            1 => Some(8),
+            2 => read_varint(bytes, &mut at).and_then(|n| usize::try_from(n).ok()),
+            5 => Some(4),
+            _ => None,
+        }
+        .ok_or_else(|| broken(start))?;
+        at = at.checked_add(len).filter(|end| *end <= bytes.len()).ok_or_else(|| broken(start))?;
+        fields.push((tag >> 3, start..at));
+    }
+    if fields.is_empty() {
+        return Err("not an ONNX model: the file is empty".into());
+    }
+    Ok(fields)
+}
+
+/// The payload of a length-delimited field (tag included in `bytes`).
+fn length_delimited(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut at = 0;
+    let tag = read_varint(bytes, &mut at).filter(|tag| tag & 7 == 2)?;
+    let len = usize::try_from(read_varint(bytes, &mut at)?).ok()?;
+    bytes.get(at..at.checked_add(len)?).map(|payload| (tag >> 3, payload))
+}
+
+/// `model` with the `metadata_props` entries named in `set` replaced (or added, in that order)
+/// and those named in `remove` dropped. Every other byte of the file is kept as it was, so a
+/// model written by any tool keeps fields this writer does not know.
+pub fn edit_metadata(model: &[u8], set: &[(String, String)], remove: &[String]) -> Result<Vec<u8>, String> {
+    let fields = top_level_fields(model)?;
+    if !fields.iter().any(|(field, _)| *field == 7) {
+        return Err("not an ONNX model: it has no graph".into());
+    }
+    let mut out = Vec::with_capacity(model.len() + 64);
+    for (field, range) in fields {
+        if field == METADATA_PROPS_FIELD {
+            let entry = decode_entry(&model[range.clone()])?;
+            let key = entry.key();
+            if set.iter().any(|(k, _)| k == key) || remove.iter().any(|k| k == key) {
+                continue;
+            }
+        }
+        out.extend_from_slice(&model[range]);
+    }
+    let added = ModelProto {
+        metadata_props: set
+            .iter()
+            .map(|(k, v)| StringStringEntryProto { key: Some(k.clone()), value: Some(v.clone()) })
+            .collect(),
+        ..Default::default()
+    };
+    added.encode(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_edits_replace_add_and_remove_and_keep_everything_else() {
+        let mut g = GraphBuilder::new("t");
+        g.input("x", DataType::Float, &[Dim::Fixed(1)]);
+        g.node("Identity", &["x"], &["y"], vec![]);
+        g.output("y", DataType::Float, &[Dim::Fixed(1)]);
+        g.metadata("a", "1").metadata("b", "2");
+        let bytes = g.to_bytes();
+        let edited =
+            edit_metadata(&bytes, &[("b".into(), "3".into()), ("c".into(), "4".into())], &["a".into()]).unwrap();
+        let pairs = |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        assert_eq!(read_metadata(&edited).unwrap(), pairs(&[("b", "3"), ("c", "4")]));
+        let (mut before, mut after) = (ModelProto::decode(&bytes[..]).unwrap(), ModelProto::decode(&edited[..]).unwrap());
+        before.metadata_props.clear();
+        after.metadata_props.clear();
+        assert_eq!(before, after, "only the metadata changed");
+        assert_eq!(edit_metadata(&edited, &[], &[]).unwrap(), edited, "no edit, same bytes");
+    }
+
+    #[test]
+    fn metadata_edits_refuse_what_is_not_a_model() {
+        assert!(edit_metadata(b"", &[], &[]).unwrap_err().contains("empty"));
+        assert!(edit_metadata(b"\x0a\xff", &[], &[]).unwrap_err().contains("broken at byte 0"));
+        assert!(read_metadata(b"\x0f").unwrap_err().contains("broken"));
+        let no_graph = ModelProto { ir_version: Some(8), ..Default::default() }.encode_to_vec();
+        assert!(edit_metadata(&no_graph, &[], &[]).unwrap_err().contains("no graph"));
+    }
 
     #[test]
     fn writes_ir8_opset17_and_round_trips() {
