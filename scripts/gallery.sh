@@ -6,6 +6,11 @@
 # style (style=painted), whole frames on the left and 1:1 crops of each image's busiest region
 # (a face, fine structure) on the right.
 #
+# When the git-ignored peers/ folder holds the AnimeGANv3 peers (scripts/fetch-peers.sh), a
+# second report with them beside ours goes to peers/evaluate/ (never committed: their licence
+# is non-commercial; commit their figures, not their pictures), with every frame saved for
+# blind panels (scripts/blind-panel.py).
+#
 #   bash scripts/gallery.sh [OUT_DIR]     (default docs/evaluate; the gallery goes to docs/gallery.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,11 +26,25 @@ bash scripts/fetch-vgg16.sh >/dev/null
 cargo build --release --locked -q -p animestyle-train
 train=target/release/animestyle-train
 [ -n "${CARGO_TARGET_DIR:-}" ] && train="$CARGO_TARGET_DIR/release/animestyle-train"
+ours=(--model "new default=embedded"
+  --model "second style (painted)=embedded" --set-for "second style (painted):style=painted")
+measures=(--photos data/held-out --style data/style-held-out --perceptual data/weights/vgg16.safetensors
+  --probe-photos data/photos --probe-drawings data/style --video "$VTEST")
 "$train" evaluate \
   --model "old default (lines off)=$OLD_DEFAULT" --set-for "old default (lines off):line-strength=0" \
-  --model "new default=embedded" \
-  --model "second style (painted)=embedded" --set-for "second style (painted):style=painted" \
-  --photos data/held-out --style data/style-held-out --perceptual data/weights/vgg16.safetensors \
-  --video "$VTEST" --out "$OUT"
+  "${ours[@]}" "${measures[@]}" --out "$OUT"
 [ "$OUT" = docs/evaluate ] && cp docs/evaluate/gallery.png docs/gallery.png
 echo "gallery: $OUT/gallery.png, report $OUT/report.md"
+
+# The peers, with their own look (no animestyle metadata: no ink, full-frame inference) and
+# measured on the stills only: at full frame size they take seconds a frame.
+peers=()
+for p in "tiny-cute:AnimeGANv3 tiny" "shinkai:AnimeGANv3 Shinkai" "hayao:AnimeGANv3 Hayao"; do
+  f="peers/animeganv3-${p%%:*}.onnx"
+  [ -f "$f" ] && peers+=(--model "${p#*:}=$f" --stills-only "${p#*:}")
+done
+if [ ${#peers[@]} -gt 0 ]; then
+  "$train" evaluate "${ours[@]}" "${peers[@]}" "${measures[@]}" --temporal-frames 0 --save-frames \
+    --out peers/evaluate
+  echo "gallery: ours beside the peers in peers/evaluate/report.md (local only)"
+fi

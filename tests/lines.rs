@@ -190,7 +190,8 @@ fn a_model_without_our_metadata_looks_as_its_authors_made_it() {
     let asks = ModelContract { line_strength: Some(1.0), ..third_party.contract() };
     let bytes = animestyle_model::onnx::edit_metadata(&third_party.model(), &asks.to_metadata(), &[]).unwrap();
     let asking = model_file(&bytes);
-    let mut h = harness(&[model_prop(&asking.path), ("temporal-smoothing", 0.0f64.to_value())], VideoFormat::Rgbx, W, H);
+    let mut h =
+        harness(&[model_prop(&asking.path), ("temporal-smoothing", 0.0f64.to_value())], VideoFormat::Rgbx, W, H);
     let out = h.push_and_pull(frame(VideoFormat::Rgbx, W, H, input)).expect("a frame comes out");
     let inked = psnr(&FrameReader::new(out, VideoFormat::Rgbx, W, H).pixels(), &reference);
     assert!((inked - with_ink).abs() < 0.01, "metadata line_strength=1 gave {inked:.2} dB, the property {with_ink:.2}");

@@ -3,6 +3,7 @@
 //! (`width * height * 3` bytes). [`temporal`] holds the video measures (flicker, warping error)
 //! and the synthetic sequences they run on.
 
+pub mod drawn;
 pub mod temporal;
 
 /// An interleaved 8-bit RGB image.

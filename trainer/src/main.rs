@@ -39,6 +39,11 @@ enum Command {
     Train(Box<TrainArgs>),
     /// Export a run's generator to ONNX, with the metadata the animestyle element reads.
     Export(ExportArgs),
+    /// Show or change an ONNX model's metadata (the keys the element reads, e.g. the look a
+    /// model asks for), keeping every other byte of the file.
+    ///
+    /// Example: animestyle-train metadata my-style.onnx --set animestyle.line_strength=1
+    Metadata(MetadataArgs),
     /// Parameter count and GFLOPs per frame of a generator configuration.
     Info(ArchArgs),
     /// Apply the teacher filter to images (preview of what `teacher` mode distils).
@@ -77,6 +82,14 @@ struct EvaluateArgs {
     /// Folder of style images (e.g. held-out drawn art) for FD-VGG16 and KID.
     #[arg(long)]
     style: Option<PathBuf>,
+    /// Training photos (e.g. data/photos) for the photo-vs-drawing probe: a linear classifier
+    /// on VGG16 features, fit on these and --probe-drawings, that scores each model's outputs
+    /// with the probability they are drawings. Needs --perceptual.
+    #[arg(long, value_name = "DIR", requires = "probe_drawings")]
+    probe_photos: Option<PathBuf>,
+    /// Training drawings (e.g. data/style) for the photo-vs-drawing probe (with --probe-photos).
+    #[arg(long, value_name = "DIR", requires = "probe_photos")]
+    probe_drawings: Option<PathBuf>,
     /// A video clip: stills for the image measures and a run of frames for background flicker.
     #[arg(long)]
     video: Option<PathBuf>,
@@ -104,6 +117,13 @@ struct EvaluateArgs {
     /// Pan speed of the synthetic pan, px per frame.
     #[arg(long, default_value_t = 4.0)]
     pan: f32,
+    /// Measure the --model with this label on the stills only, without the temporal sequences
+    /// (repeatable): for slow models, e.g. a full-size third-party network.
+    #[arg(long = "stills-only", value_name = "LABEL")]
+    stills_only: Vec<String>,
+    /// Also write every output frame as OUT/frames/<model>/<image>.png (large; for blind panels).
+    #[arg(long)]
+    save_frames: bool,
     /// Report folder (created).
     #[arg(long)]
     out: PathBuf,
@@ -150,6 +170,11 @@ fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
         }
         per_model.push((label.to_string(), property("--set-for", rest)?));
     }
+    for label in &args.stills_only {
+        if !labelled.iter().any(|(l, _)| l == label) {
+            anyhow::bail!("--stills-only {label}: no --model is labelled '{label}' (use --model '{label}=FILE')");
+        }
+    }
     let element = |label: &str, model: Option<PathBuf>| {
         let mut properties = properties.clone();
         properties.extend(per_model.iter().filter(|(l, _)| l == label).map(|(_, p)| p.clone()));
@@ -173,12 +198,15 @@ fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
         models,
         photos: args.photos,
         style: args.style,
+        probe: args.probe_photos.zip(args.probe_drawings),
         video: args.video,
         video_stills: args.video_stills,
         perceptual: args.perceptual,
         out: args.out,
         frame: args.frame,
         temporal_frames: args.temporal_frames,
+        stills_only: args.stills_only,
+        save_frames: args.save_frames,
         pan: args.pan,
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     })
@@ -343,6 +371,34 @@ struct ExportArgs {
     /// stored as `animestyle.recommended_inference_size`. Omit to run at the frame's own size.
     #[arg(long, value_parser = clap::value_parser!(u32).range(4..=16384))]
     inference_size: Option<u32>,
+    /// The element's ink lines this look is made with (its `line-strength=-1`), 0 to 2; stored
+    /// as `animestyle.line_strength`. 0 for a style that draws its own lines.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_line_strength)]
+    line_strength: f32,
+}
+
+#[derive(Args)]
+struct MetadataArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Set KEY to VALUE (repeatable); an existing entry of KEY is replaced.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    set: Vec<(String, String)>,
+    /// Remove KEY's entry (repeatable).
+    #[arg(long = "remove", value_name = "KEY")]
+    remove: Vec<String>,
+    /// Write the changed model here instead of replacing MODEL.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn parse_line_strength(s: &str) -> Result<f32, String> {
+    let max = animestyle_model::contract::MAX_LINE_STRENGTH;
+    s.trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|v| (0.0..=max).contains(v))
+        .ok_or_else(|| format!("a line strength is a number from 0 to {max} (0 = no ink lines), got `{s}`"))
 }
 
 #[derive(Args)]
@@ -452,7 +508,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train(*args),
-        Command::Export(args) => run::export(&args.run, &args.out, &args.style, args.inference_size),
+        Command::Export(args) => {
+            let look = run::ExportLook { inference_size: args.inference_size, line_strength: args.line_strength };
+            run::export(&args.run, &args.out, &args.style, look)
+        }
+        Command::Metadata(args) => run::metadata(&args.model, &args.set, &args.remove, args.out.as_deref()),
         Command::Info(arch) => {
             run::print_info(&arch.apply(GeneratorConfig::default()));
             Ok(())

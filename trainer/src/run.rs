@@ -435,7 +435,8 @@ pub fn metadata(model: &Path, set: &[(String, String)], remove: &[String], out: 
         bytes
     } else {
         let edited = onnx::edit_metadata(&bytes, set, remove).map_err(fail)?;
-        let md: std::collections::HashMap<String, String> = onnx::read_metadata(&edited).map_err(fail)?.into_iter().collect();
+        let md: std::collections::HashMap<String, String> =
+            onnx::read_metadata(&edited).map_err(fail)?.into_iter().collect();
         check_look_metadata(&md)?;
         let target = out.unwrap_or(model);
         write_atomic(target, &edited)

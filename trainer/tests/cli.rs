@@ -202,7 +202,9 @@ fn a_run_writes_its_files_skips_a_corrupt_image_and_exports() {
     // The look it asks for is the exporter's choice, within what the element accepts.
     let o = run(&[&args[..], &["--line-strength", "0.5"]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
-    let md: std::collections::HashMap<String, String> = std::collections::HashMap::from_iter(animestyle_model::onnx::read_metadata(&std::fs::read(&model).unwrap()).unwrap());
+    let md: std::collections::HashMap<String, String> = std::collections::HashMap::from_iter(
+        animestyle_model::onnx::read_metadata(&std::fs::read(&model).unwrap()).unwrap(),
+    );
     assert_eq!(md.get("animestyle.line_strength").map(String::as_str), Some("0.5"));
     let o = run(&[&args[..], &["--line-strength", "3"]].concat());
     assert!(!o.status.success());
@@ -350,8 +352,11 @@ fn metadata_shows_sets_and_removes_the_look_keeping_the_weights() {
     let edited = std::fs::read(&copy).unwrap();
     assert_eq!(weights_of(&edited), weights_of(&original));
     let load = |p: &Path| {
-        gstanimestyle::session::Session::load(&gstanimestyle::session::ModelSource::File(p.to_path_buf()), &Default::default())
-            .unwrap_or_else(|e| panic!("{e}"))
+        gstanimestyle::session::Session::load(
+            &gstanimestyle::session::ModelSource::File(p.to_path_buf()),
+            &Default::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     };
     assert_eq!(load(&copy).contract.line_strength, Some(0.25));
 

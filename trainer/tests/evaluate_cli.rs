@@ -55,12 +55,23 @@ fn evaluate_writes_the_report_with_every_measure() {
     let dir = tempfile::tempdir().unwrap();
     let photos = images(dir.path(), "photos", 2, 6);
     let style = images(dir.path(), "style", 3, 3);
+    let probe_photos = images(dir.path(), "probe-photos", 3, 7);
+    let probe_drawings = images(dir.path(), "probe-drawings", 3, 2);
     let out = dir.path().join("report");
     let weights = weights();
     let o = run(&[
         "evaluate",
         "--model",
         &format!("cel={}", model()),
+        "--model",
+        &format!("cel stills={}", model()),
+        "--stills-only",
+        "cel stills",
+        "--probe-photos",
+        probe_photos.to_str().unwrap(),
+        "--probe-drawings",
+        probe_drawings.to_str().unwrap(),
+        "--save-frames",
         "--teacher",
         "--photos",
         photos.to_str().unwrap(),
@@ -96,13 +107,36 @@ fn evaluate_writes_the_report_with_every_measure() {
     assert!(cel["kid"][1].as_f64().unwrap() >= 0.0);
     assert!(cel["temporal"]["flicker"].as_f64().unwrap().is_finite());
     assert!(cel["ms_per_frame"].as_f64().unwrap() > 0.0);
+    // --stills-only: the same model, measured on the stills, no temporal sequences.
+    let stills = row("cel stills");
+    assert!(stills["temporal"].is_null() && stills["ms_per_frame"].is_null(), "{stills}");
+    let structure = |m: &serde_json::Value| m["look"]["structure"].as_f64().unwrap();
+    assert!((structure(stills) - structure(cel)).abs() < 1e-3, "{stills}");
+    // Drawn-ness: for every row and for the style set itself, a probability and two shares.
+    for m in models.iter().chain([&json["reference_drawn"]]) {
+        let d = if m.get("drawn").is_some() { &m["drawn"] } else { m };
+        let p = d["p_drawing"].as_f64().unwrap_or_else(|| panic!("no P(drawing) in {m}"));
+        assert!((0.0..=1.0).contains(&p), "{m}");
+        assert!(d["crispness"].as_f64().unwrap() >= 0.0 && d["ink_share"].as_f64().unwrap() >= 0.0, "{m}");
+    }
+    for needle in ["## Drawn-ness", "*held-out drawings (the style set)*", "P(drawing)", "thin dark strokes"] {
+        assert!(md.contains(needle), "report.md lacks {needle:?}:\n{md}");
+    }
+    // --save-frames: one PNG per image for every row, the input first.
+    for folder in ["00-input", "01-cel", "02-cel_stills", "03-teacher"] {
+        for img in ["img0.png", "img1.png"] {
+            let f = out.join("frames").join(folder).join(img);
+            let (w, h) = image::image_dimensions(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert_eq!((w, h), (320, 180), "{}", f.display());
+        }
+    }
     for png in ["charts.png", "grid.png", "crops.png"] {
         let img = image::open(out.join(png)).unwrap_or_else(|e| panic!("{png}: {e}"));
         assert!(img.width() > 100 && img.height() > 100, "{png} is {}x{}", img.width(), img.height());
     }
-    // grid.png: one row per image (2), input | cel | teacher, 256-px tiles of 16:9 frames.
+    // grid.png: one row per image (2), input | cel | cel stills | teacher, 256-px tiles of 16:9 frames.
     let grid = image::open(out.join("grid.png")).unwrap();
-    assert!(grid.width() >= 3 * 256 && grid.width() < 4 * 256, "grid is {} wide", grid.width());
+    assert!(grid.width() >= 4 * 256 && grid.width() < 5 * 256, "grid is {} wide", grid.width());
     assert!(grid.height() >= 2 * 144 && grid.height() < 3 * 144, "grid is {} high", grid.height());
 }
 
@@ -150,6 +184,26 @@ fn an_unknown_property_is_named_with_the_valid_ones() {
     let photos = images(dir.path(), "photos", 1, 6);
     let e = evaluate_error(dir.path(), &["--embedded", "--set", "sharpen=2"], &photos);
     assert!(e.contains("'sharpen'") && e.contains("strength"), "{e}");
+}
+
+#[test]
+fn probe_and_stills_only_mistakes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = images(dir.path(), "photos", 1, 6);
+    let e = evaluate_error(dir.path(), &["--model", &model(), "--stills-only", "nobody"], &photos);
+    assert!(e.contains("--stills-only nobody") && e.contains("no --model is labelled 'nobody'"), "{e}");
+    let drawings = photos.to_str().unwrap();
+    let e = evaluate_error(
+        dir.path(),
+        &["--model", &model(), "--probe-photos", drawings, "--probe-drawings", drawings],
+        &photos,
+    );
+    assert!(e.contains("need --perceptual") && e.contains("make weights"), "{e}");
+    // One half of the probe without the other is refused by the argument parser.
+    let o =
+        run(&["evaluate", "--model", &model(), "--photos", drawings, "--probe-photos", drawings, "--out", "/tmp/x"]);
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && text.contains("--probe-drawings"), "{text}");
 }
 
 #[test]

@@ -500,7 +500,8 @@ mod tests {
             edit_metadata(&bytes, &[("b".into(), "3".into()), ("c".into(), "4".into())], &["a".into()]).unwrap();
         let pairs = |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
         assert_eq!(read_metadata(&edited).unwrap(), pairs(&[("b", "3"), ("c", "4")]));
-        let (mut before, mut after) = (ModelProto::decode(&bytes[..]).unwrap(), ModelProto::decode(&edited[..]).unwrap());
+        let (mut before, mut after) =
+            (ModelProto::decode(&bytes[..]).unwrap(), ModelProto::decode(&edited[..]).unwrap());
         before.metadata_props.clear();
         after.metadata_props.clear();
         assert_eq!(before, after, "only the metadata changed");

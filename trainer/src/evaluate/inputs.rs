@@ -32,6 +32,15 @@ pub fn frame_to(img: &RgbImage, (width, height): (u32, u32)) -> RgbImage {
     imageops::resize(&crop, width, height, FilterType::CatmullRom)
 }
 
+/// `img` resized (Catmull-Rom) so its short side is `short` px, keeping its aspect: how the
+/// style set is measured beside `short`-high frames.
+pub fn short_side_to(img: &RgbImage, short: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let s = short as f64 / w.min(h).max(1) as f64;
+    let size = |v: u32| ((v as f64 * s).round() as u32).max(1);
+    imageops::resize(img, size(w), size(h), FilterType::CatmullRom)
+}
+
 /// Every image under `dir` (recursively, sorted), decoded; `what` names the set in errors
 /// ("photo", "style"), `flatten` lays transparent images on white (style sprites). An empty
 /// folder and a file that does not decode are errors naming the folder or the file.

@@ -27,7 +27,8 @@ use crate::teacher::{self, TeacherParams};
 use element::ElementConfig;
 use features::Perceptual;
 use inputs::Still;
-use report::{ImageScore, Look, ModelReport, Report, Temporal};
+use report::{Drawn, ImageScore, Look, ModelReport, Report, Temporal};
+use stats::LinearProbe;
 
 /// What produces the stylized frames of one report row.
 #[derive(Debug, Clone)]
@@ -55,6 +56,9 @@ pub struct EvaluateOptions {
     pub photos: Vec<PathBuf>,
     /// Style images (e.g. held-out drawn art) for FD-VGG16 and KID.
     pub style: Option<PathBuf>,
+    /// Training photos and training drawings the photo-vs-drawing probe is fit on (VGG16
+    /// features; needs `perceptual`).
+    pub probe: Option<(PathBuf, PathBuf)>,
     /// A video clip: stills for the image measures and a run of frames for background flicker.
     pub video: Option<PathBuf>,
     pub video_stills: usize,
@@ -65,6 +69,12 @@ pub struct EvaluateOptions {
     pub frame: (u32, u32),
     /// Frames per synthetic temporal sequence (0 = no temporal measures).
     pub temporal_frames: usize,
+    /// Labels of models measured on the stills only (no temporal sequences): slow third-party
+    /// models at full frame size would take hours over them.
+    pub stills_only: Vec<String>,
+    /// Also write every output frame as `frames/<model>/<image>.png` under `out` (for blind
+    /// panels and close looks; large, so off by default).
+    pub save_frames: bool,
     /// Pan speed of the synthetic pan, px per frame.
     pub pan: f32,
     pub command_line: String,
@@ -123,18 +133,55 @@ pub fn evaluate(o: EvaluateOptions) -> anyhow::Result<()> {
         Some(path) => Some(Perceptual::load(path)?),
         None => None,
     };
-    let style_features = match (&o.style, &perceptual) {
-        (Some(dir), Some(p)) => {
+    let style_images = match &o.style {
+        Some(dir) => {
             let style = inputs::load_folder(dir, "style", true)?;
             input_lines.push(format!("style set: {} images from `{}`", style.len(), dir.display()));
-            let mut f = Vec::new();
-            for (_, img) in &style {
-                f.extend(p.embed(img)?);
-            }
-            Some(f)
+            style.into_iter().map(|(_, img)| img).collect()
         }
-        (Some(_), None) => bail!("--style needs --perceptual (VGG16 weights: `make weights`)"),
+        None => Vec::new(),
+    };
+    if o.style.is_some() && perceptual.is_none() {
+        bail!("--style needs --perceptual (VGG16 weights: `make weights`)");
+    }
+    let style_features = match &perceptual {
+        Some(p) if !style_images.is_empty() => Some(embed_all(p, &style_images)?),
         _ => None,
+    };
+    let probe = match (&o.probe, &perceptual) {
+        (Some((photos, drawings)), Some(p)) => {
+            let photo_set = inputs::load_folder(photos, "probe photo", false)?;
+            let drawing_set = inputs::load_folder(drawings, "probe drawing", true)?;
+            eprintln!(
+                "evaluate: fitting the photo-vs-drawing probe on {} photos and {} drawings …",
+                photo_set.len(),
+                drawing_set.len()
+            );
+            let embed =
+                |set: Vec<(String, RgbImage)>| embed_all(p, &set.into_iter().map(|(_, i)| i).collect::<Vec<_>>());
+            let (pf, df) = (embed(photo_set)?, embed(drawing_set)?);
+            input_lines.push(format!(
+                "photo-vs-drawing probe fit on {} crops of training photos (`{}`) and {} of training drawings (`{}`)",
+                pf.len(),
+                photos.display(),
+                df.len(),
+                drawings.display()
+            ));
+            Some(LinearProbe::fit(&pf, &df)?)
+        }
+        (Some(_), None) => bail!("--probe-photos/--probe-drawings need --perceptual (VGG16 weights: `make weights`)"),
+        _ => None,
+    };
+    // The style set itself, measured as the models are: the scale of each drawn-ness measure.
+    let reference_drawn = if style_images.is_empty() {
+        None
+    } else {
+        let framed: Vec<RgbImage> = style_images.iter().map(|i| inputs::short_side_to(i, o.frame.1)).collect();
+        let p_drawing = match (&probe, &style_features) {
+            (Some(probe), Some(f)) => Some(probe.mean_probability(f)?),
+            _ => None,
+        };
+        Some(Drawn::measure(&framed, p_drawing))
     };
     if let Some(path) = &o.perceptual {
         input_lines
@@ -161,18 +208,23 @@ pub fn evaluate(o: EvaluateOptions) -> anyhow::Result<()> {
             };
             images.push(ImageScore { image: still.name.clone(), look, lpips });
         }
-        let (fd_vgg16, kid) = match (&perceptual, &style_features) {
-            (Some(p), Some(style)) => {
-                let mut f = Vec::new();
-                for out in &outputs {
-                    f.extend(p.embed(out)?);
-                }
-                (Some(stats::frechet_distance(&f, style)?), Some(stats::kid(&f, style)?))
-            }
+        let features = match &perceptual {
+            Some(p) if style_features.is_some() || probe.is_some() => Some(embed_all(p, &outputs)?),
+            _ => None,
+        };
+        let (fd_vgg16, kid) = match (&features, &style_features) {
+            (Some(f), Some(style)) => (Some(stats::frechet_distance(f, style)?), Some(stats::kid(f, style)?)),
             _ => (None, None),
         };
+        let p_drawing = match (&probe, &features) {
+            (Some(probe), Some(f)) => Some(probe.mean_probability(f)?),
+            _ => None,
+        };
+        let drawn = Drawn::measure(&outputs, p_drawing);
         let (temporal, ms) = match (&spec.candidate, &temporal_source) {
-            (Candidate::Element(config), Some(src)) if o.temporal_frames > 1 => {
+            (Candidate::Element(config), Some(src))
+                if o.temporal_frames > 1 && !o.stills_only.contains(&spec.label) =>
+            {
                 let (t, ms) = measure_temporal(config, src, o.frame, o.temporal_frames, o.pan, &video_run)
                     .with_context(|| format!("model '{}'", spec.label))?;
                 (Some(t), Some(ms))
@@ -188,19 +240,61 @@ pub fn evaluate(o: EvaluateOptions) -> anyhow::Result<()> {
             images,
             fd_vgg16,
             kid,
+            drawn,
             temporal,
             ms_per_frame: ms,
         });
+        if o.save_frames {
+            save_frames(&o.out, models.len() - 1, &spec.label, &stills, &outputs)?;
+        }
         // The input is already the grids' first column.
         if !matches!(spec.candidate, Candidate::Identity) {
             all_outputs.push(outputs);
         }
     }
-    let report =
-        Report { command_line: o.command_line.clone(), frame: o.frame, inputs: input_lines, notes: notes(&o), models };
+    let report = Report {
+        command_line: o.command_line.clone(),
+        frame: o.frame,
+        inputs: input_lines,
+        notes: notes(&o),
+        reference_drawn,
+        models,
+    };
     report::write(&o.out, &report, &frames, &all_outputs)?;
     eprintln!("evaluate: wrote {}", o.out.join("report.md").display());
     Ok(())
+}
+
+/// A name safe in any file system: ASCII letters, digits, `-` and `.` kept, the rest `_`.
+fn safe_name(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
+}
+
+/// `out/frames/NN-<label>/<image>.png`, one per still.
+fn save_frames(
+    out: &std::path::Path,
+    index: usize,
+    label: &str,
+    stills: &[Still],
+    outputs: &[RgbImage],
+) -> anyhow::Result<()> {
+    let dir = out.join("frames").join(format!("{index:02}-{}", safe_name(label)));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}; choose a writable --out", dir.display()))?;
+    for (still, frame) in stills.iter().zip(outputs) {
+        let stem = std::path::Path::new(&still.name).with_extension("");
+        crate::plot::save_png(&dir.join(format!("{}.png", safe_name(&stem.to_string_lossy()))), frame)?;
+    }
+    Ok(())
+}
+
+/// VGG16 features of every crop of every image.
+fn embed_all(p: &Perceptual, images: &[RgbImage]) -> anyhow::Result<Vec<Vec<f32>>> {
+    let mut f = Vec::new();
+    for img in images {
+        f.extend(p.embed(img)?);
+    }
+    Ok(f)
 }
 
 /// Every still through `candidate`, each in a fresh element (no history carried between
@@ -331,6 +425,21 @@ fn notes(o: &EvaluateOptions) -> Vec<String> {
          upwards by the set sizes; KID (Bińkowski et al. 2018, unbiased, cubic polynomial kernel) is not, and \
          its ± is a delete-one jackknife standard error."
             .into(),
+        format!(
+            "*Drawn-ness* (issue #25), measured on the output alone: *strong / weak edges* is the count of pixels \
+             whose luma Sobel magnitude is ≥ {} over those in [{}, {}) — crisp borders against soft ramps; *thin \
+             dark strokes* is the share of pixels more than {} levels darker than the brightest pixel within {} px \
+             on both sides along a row or column (ink lines up to 5 px wide); *P(drawing)* is a logistic \
+             regression on VGG16 relu5_3 crop features fit on training photos vs training drawings (never on \
+             held-out images), averaged over the crops. The *held-out drawings* row is the style set measured the \
+             same way (short side resized to the frame's height, transparent sprites on white): the scale a \
+             drawing reaches. The input row is the photos' own scale.",
+            gstanimestyle::metrics::drawn::STRONG_GRADIENT,
+            gstanimestyle::metrics::drawn::WEAK_GRADIENT.0,
+            gstanimestyle::metrics::drawn::WEAK_GRADIENT.1,
+            gstanimestyle::metrics::drawn::INK_DEPTH,
+            gstanimestyle::metrics::drawn::INK_REACH
+        ),
     ];
     if o.temporal_frames > 1 {
         n.push(format!(

@@ -61,6 +61,36 @@ impl Look {
     }
 }
 
+/// How drawn a set of images reads, on the images alone (issue #25): means over the set of
+/// `gstanimestyle::metrics::drawn`'s measures, and the photo-vs-drawing probe's mean
+/// probability when a probe was fit.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct Drawn {
+    /// Strong-edge pixels per weak-gradient pixel.
+    pub crispness: f64,
+    /// Share of pixels on thin dark strokes (0–1).
+    pub ink_share: f64,
+    /// Mean probability (0–1) the VGG16 probe gives to "drawing".
+    pub p_drawing: Option<f64>,
+}
+
+impl Drawn {
+    pub fn measure(images: &[RgbImage], p_drawing: Option<f64>) -> Drawn {
+        let n = images.len().max(1) as f64;
+        let (mut crispness, mut ink_share) = (0.0, 0.0);
+        for img in images {
+            let d = gstanimestyle::metrics::drawn::drawnness(gstanimestyle::metrics::Rgb8::new(
+                img.width() as usize,
+                img.height() as usize,
+                img.as_raw(),
+            ));
+            crispness += d.crispness / n;
+            ink_share += d.ink_share / n;
+        }
+        Drawn { crispness, ink_share, p_drawing }
+    }
+}
+
 /// One image's measures for one model.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageScore {
@@ -97,6 +127,8 @@ pub struct ModelReport {
     pub fd_vgg16: Option<f64>,
     /// KID (unbiased MMD², cubic polynomial kernel) and its standard error.
     pub kid: Option<(f64, f64)>,
+    /// Drawn-ness of the outputs.
+    pub drawn: Drawn,
     pub temporal: Option<Temporal>,
     /// Median wall time of a frame through the element at the report's frame size.
     pub ms_per_frame: Option<f64>,
@@ -109,6 +141,8 @@ pub struct Report {
     pub frame: (u32, u32),
     pub inputs: Vec<String>,
     pub notes: Vec<String>,
+    /// Drawn-ness of the style set itself (when one was given): the scale of a drawing.
+    pub reference_drawn: Option<Drawn>,
     pub models: Vec<ModelReport>,
 }
 
@@ -154,6 +188,28 @@ pub fn markdown(r: &Report) -> String {
             opt(m.fd_vgg16, 1),
             kid
         );
+    }
+    let _ = writeln!(s, "\n## Drawn-ness (means over the images)\n");
+    let _ = writeln!(
+        s,
+        "| | KID ×10³ to the style set (± s.e.) | P(drawing), VGG16 probe | strong / weak edges | thin dark strokes |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    let drawn_row = |s: &mut String, label: &str, kid: Option<(f64, f64)>, d: &Drawn| {
+        let kid = kid.map(|(k, e)| format!("{:.1} ± {:.1}", k * 1e3, e * 1e3)).unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            s,
+            "| {label} | {kid} | {} | {:.3} | {:.2}% |",
+            opt(d.p_drawing, 3),
+            d.crispness,
+            d.ink_share * 100.0
+        );
+    };
+    if let Some(d) = &r.reference_drawn {
+        drawn_row(&mut s, "*held-out drawings (the style set)*", None, d);
+    }
+    for m in &r.models {
+        drawn_row(&mut s, &m.label, m.kid, &m.drawn);
     }
     if r.models.iter().any(|m| m.temporal.is_some() || m.ms_per_frame.is_some()) {
         let _ = writeln!(s, "\n## Temporal and speed\n");
@@ -230,6 +286,24 @@ pub fn charts(r: &Report) -> RgbImage {
     charts.push(plot::bar_chart_image("LPIPS to input", &series(&|m| m.lpips), None));
     charts.push(plot::bar_chart_image("FD-VGG16 to style set", &series(&|m| m.fd_vgg16), None));
     charts.push(plot::bar_chart_image("KID x1000", &series(&|m| m.kid.map(|k| k.0 * 1e3)), None));
+    let reference = r.reference_drawn;
+    charts.push(plot::bar_chart_image(
+        "strong / weak edges",
+        &series(&|m| Some(m.drawn.crispness)),
+        reference.map(|d| d.crispness),
+    ));
+    charts.push(plot::bar_chart_image(
+        "thin dark strokes %",
+        &series(&|m| Some(m.drawn.ink_share * 100.0)),
+        reference.map(|d| d.ink_share * 100.0),
+    ));
+    if r.models.iter().any(|m| m.drawn.p_drawing.is_some()) {
+        charts.push(plot::bar_chart_image(
+            "P(drawing), VGG16 probe",
+            &series(&|m| m.drawn.p_drawing),
+            reference.and_then(|d| d.p_drawing),
+        ));
+    }
     if r.models.iter().any(|m| m.temporal.is_some()) {
         charts.push(plot::bar_chart_image(
             "flicker / unsmoothed",

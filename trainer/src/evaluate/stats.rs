@@ -136,6 +136,103 @@ pub fn kid<V: AsRef<[f32]>>(a: &[V], b: &[V]) -> anyhow::Result<(f64, f64)> {
     Ok((estimate, (spread(&without_a) + spread(&without_b)).sqrt()))
 }
 
+/// L2 penalty of [`LinearProbe::fit`] on standardised features: features outnumber the
+/// training vectors' effective count, so the probe must be kept from memorising them.
+const PROBE_L2: f64 = 0.05;
+/// Newton steps of [`LinearProbe::fit`] (regularised logistic regression converges in a few).
+const PROBE_STEPS: usize = 25;
+
+/// A linear photo-vs-drawing probe (logistic regression) on feature vectors: fit on training
+/// photos (class 0) and training drawings (class 1), it scores a new vector with the
+/// probability that it is a drawing. Features are standardised by the training vectors' mean
+/// and spread; the two classes weigh the same however many vectors each has; L2-regularised
+/// ([`PROBE_L2`]); fitted by Newton's method, so the fit is deterministic.
+#[derive(Debug, Clone)]
+pub struct LinearProbe {
+    mean: DVector<f64>,
+    inv_scale: DVector<f64>,
+    weights: DVector<f64>,
+    bias: f64,
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+impl LinearProbe {
+    /// Errors: either set with fewer than 2 vectors, mixed dimensions, non-finite values.
+    pub fn fit<V: AsRef<[f32]>>(photos: &[V], drawings: &[V]) -> anyhow::Result<LinearProbe> {
+        let (a, b) = matrices(photos, drawings, 2, "a photo-vs-drawing probe")?;
+        let d = a.ncols();
+        let x =
+            DMatrix::from_fn(
+                a.nrows() + b.nrows(),
+                d,
+                |i, j| if i < a.nrows() { a[(i, j)] } else { b[(i - a.nrows(), j)] },
+            );
+        let n = x.nrows();
+        let (mean, xc) = centred(&x);
+        let inv_scale = DVector::from_fn(d, |j, _| {
+            let sd = (xc.column(j).norm_squared() / n as f64).sqrt();
+            if sd > 1e-12 { 1.0 / sd } else { 0.0 }
+        });
+        let mut z = xc;
+        for (j, mut col) in z.column_iter_mut().enumerate() {
+            col *= inv_scale[j];
+        }
+        // Append a column of ones for the bias (not penalised).
+        let z = z.insert_column(d, 1.0);
+        let label = |i: usize| if i < a.nrows() { 0.0 } else { 1.0 };
+        let weight = |i: usize| if i < a.nrows() { 0.5 / a.nrows() as f64 } else { 0.5 / b.nrows() as f64 };
+        let mut theta = DVector::<f64>::zeros(d + 1);
+        let mut penalty = DMatrix::<f64>::identity(d + 1, d + 1) * PROBE_L2;
+        penalty[(d, d)] = 0.0;
+        for _ in 0..PROBE_STEPS {
+            let p = &z * &theta;
+            let mut gradient = &penalty * &theta;
+            let mut weighted = z.clone();
+            for i in 0..n {
+                let pi = sigmoid(p[i]);
+                gradient += z.row(i).transpose() * (weight(i) * (pi - label(i)));
+                weighted.row_mut(i).scale_mut(weight(i) * pi * (1.0 - pi));
+            }
+            // A tiny ridge on the bias keeps the Hessian invertible when the classes separate.
+            let hessian = z.transpose() * weighted + &penalty + DMatrix::<f64>::identity(d + 1, d + 1) * 1e-9;
+            let step = hessian
+                .cholesky()
+                .ok_or_else(|| anyhow::anyhow!("the photo-vs-drawing probe's Hessian is not positive definite"))?
+                .solve(&gradient);
+            theta -= &step;
+            if step.amax() < 1e-10 {
+                break;
+            }
+        }
+        Ok(LinearProbe { mean, inv_scale, weights: theta.rows(0, d).into_owned(), bias: theta[d] })
+    }
+
+    /// Probability (0–1) that `v` is a drawing; `v` must have the training vectors' dimension.
+    pub fn probability(&self, v: &[f32]) -> anyhow::Result<f64> {
+        ensure!(
+            v.len() == self.weights.len(),
+            "the probe was fit on {} values per vector, given {}",
+            self.weights.len(),
+            v.len()
+        );
+        let z: f64 = (0..v.len()).map(|j| (v[j] as f64 - self.mean[j]) * self.inv_scale[j] * self.weights[j]).sum();
+        Ok(sigmoid(z + self.bias))
+    }
+
+    /// Mean [`probability`](Self::probability) over a set.
+    pub fn mean_probability<V: AsRef<[f32]>>(&self, set: &[V]) -> anyhow::Result<f64> {
+        ensure!(!set.is_empty(), "no vectors to score with the probe");
+        let mut sum = 0.0;
+        for v in set {
+            sum += self.probability(v.as_ref())?;
+        }
+        Ok(sum / set.len() as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +371,37 @@ mod tests {
         assert!(frechet_distance(&zero_d, &zero_d).is_err());
         let msg = format!("{:#}", frechet_distance(&a, &wider).unwrap_err());
         assert!(msg.contains("4") && msg.contains("5"), "{msg}");
+    }
+
+    #[test]
+    fn probe_tells_the_classes_apart_on_new_vectors() {
+        // Two Gaussians in 64-d differing by 0.5σ in every direction: easy for a linear probe.
+        let photos = gaussian(1, 60, 64, 0.0, &[1.0]);
+        let drawings = gaussian(2, 30, 64, 0.5, &[1.0]);
+        let probe = LinearProbe::fit(&photos, &drawings).unwrap();
+        let (new_photos, new_drawings) = (gaussian(3, 40, 64, 0.0, &[1.0]), gaussian(4, 40, 64, 0.5, &[1.0]));
+        let (pp, pd) = (probe.mean_probability(&new_photos).unwrap(), probe.mean_probability(&new_drawings).unwrap());
+        assert!(pp < 0.2 && pd > 0.8, "held-out photos {pp}, drawings {pd}");
+        for v in new_photos.iter().chain(&new_drawings) {
+            let p = probe.probability(v).unwrap();
+            assert!((0.0..=1.0).contains(&p));
+        }
+    }
+
+    #[test]
+    fn probe_of_one_distribution_is_undecided() {
+        let probe = LinearProbe::fit(&gaussian(5, 80, 16, 0.0, &[1.0]), &gaussian(6, 80, 16, 0.0, &[1.0])).unwrap();
+        let p = probe.mean_probability(&gaussian(7, 200, 16, 0.0, &[1.0])).unwrap();
+        assert!((p - 0.5).abs() < 0.1, "{p}");
+    }
+
+    #[test]
+    fn probe_errors_name_the_problem() {
+        let one = vec![vec![1.0f32, 2.0]];
+        let two = vec![vec![1.0f32, 2.0], vec![0.0, 1.0]];
+        assert!(LinearProbe::fit(&one, &two).unwrap_err().to_string().contains("at least 2"));
+        let probe = LinearProbe::fit(&two, &[vec![5.0f32, 5.0], vec![6.0, 4.0]]).unwrap();
+        assert!(probe.probability(&[1.0, 2.0, 3.0]).unwrap_err().to_string().contains("fit on 2 values"));
+        assert!(probe.mean_probability::<Vec<f32>>(&[]).is_err());
     }
 }
