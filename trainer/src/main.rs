@@ -90,6 +90,10 @@ struct EvaluateArgs {
     /// Training drawings (e.g. data/style) for the photo-vs-drawing probe (with --probe-photos).
     #[arg(long, value_name = "DIR", requires = "probe_photos")]
     probe_drawings: Option<PathBuf>,
+    /// At most this many images of each probe folder, evenly spaced over its sorted files
+    /// (VGG16 features cost seconds an image on a CPU); 0 = all.
+    #[arg(long, default_value_t = 200)]
+    probe_limit: usize,
     /// A video clip: stills for the image measures and a run of frames for background flicker.
     #[arg(long)]
     video: Option<PathBuf>,
@@ -199,6 +203,7 @@ fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
         photos: args.photos,
         style: args.style,
         probe: args.probe_photos.zip(args.probe_drawings),
+        probe_limit: args.probe_limit,
         video: args.video,
         video_stills: args.video_stills,
         perceptual: args.perceptual,
