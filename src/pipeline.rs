@@ -595,7 +595,7 @@ impl Default for FramePipeline {
 /// default) what the model's metadata asks for — none for a model that does not say, so a model
 /// made elsewhere looks as its authors made it.
 pub fn line_strength_for(property: f32, contract: &animestyle_model::ModelContract) -> f32 {
-    if property >= 0.0 { property } else { contract.line_strength.unwrap_or(0.0) }
+    if property >= 0.0 { property } else { contract.asked_line_strength() }
 }
 
 /// Where the frame-sized stylized image is: for a YUV frame, always in its stylized planes.

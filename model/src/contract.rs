@@ -292,13 +292,18 @@ fn metadata_u32(metadata: &HashMap<String, String>, key: &str) -> Result<Option<
         .transpose()
 }
 
+/// `s` as a line strength, `0..=`[`MAX_LINE_STRENGTH`]; `None` when it is not one.
+pub fn parse_line_strength(s: &str) -> Option<f32> {
+    s.trim().parse::<f32>().ok().filter(|v| (0.0..=MAX_LINE_STRENGTH).contains(v))
+}
+
 /// The line strength a model's metadata asks for ([`keys::LINE_STRENGTH`]), checked.
 pub fn line_strength_from_metadata(metadata: &HashMap<String, String>) -> Result<Option<f32>, ContractError> {
     let key = keys::LINE_STRENGTH;
     metadata
         .get(key)
         .map(|v| {
-            v.trim().parse::<f32>().ok().filter(|s| (0.0..=MAX_LINE_STRENGTH).contains(s)).ok_or_else(|| {
+            parse_line_strength(v).ok_or_else(|| {
                 ContractError(format!(
                     "metadata '{key}' = '{v}' is not a line strength from 0 to {MAX_LINE_STRENGTH}; fix the model's \
                      metadata (animestyle-train metadata --set {key}=1) or remove the key"
@@ -309,6 +314,12 @@ pub fn line_strength_from_metadata(metadata: &HashMap<String, String>) -> Result
 }
 
 impl ModelContract {
+    /// The frame-size ink lines the model asks for: its [`keys::LINE_STRENGTH`], 0 (none) for a
+    /// model that does not say — it looks as its authors made it.
+    pub fn asked_line_strength(&self) -> f32 {
+        self.line_strength.unwrap_or(0.0)
+    }
+
     /// Resolves the contract: overrides first, then metadata, then what the shapes imply,
     /// then the AnimeGAN-family defaults.
     pub fn resolve(desc: &ModelDescription, overrides: &ContractOverrides) -> Result<Self, ContractError> {

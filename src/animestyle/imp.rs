@@ -476,12 +476,12 @@ impl AnimeStyle {
         if let Some(model) = &report.model_changed {
             stats.model = model.name.clone();
             stats.execution_provider = model.execution_provider.clone();
-            stats.model_line_strength = model.contract.line_strength.unwrap_or(0.0);
+            stats.model_line_strength = model.contract.asked_line_strength();
         }
         let (frames, p95) = (stats.latency_frames(), stats.processing_p95_after(LATENCY_IGNORED_FRAMES));
         drop(stats);
         if let Some(model) = &report.model_changed {
-            let line_strength = model.contract.line_strength.unwrap_or(0.0);
+            let line_strength = model.contract.asked_line_strength();
             gst::info!(
                 CAT,
                 imp = self,
@@ -1052,7 +1052,7 @@ impl BaseTransformImpl for AnimeStyle {
             *stats = Stats::default();
             stats.execution_provider = session.selection.provider.to_string();
             stats.model = session.source.to_string();
-            stats.model_line_strength = session.contract.line_strength.unwrap_or(0.0);
+            stats.model_line_strength = session.contract.asked_line_strength();
         }
         let engine = Engine::new(session);
         *lock(&self.accepted_model) = (settings.model.clone(), settings.style);

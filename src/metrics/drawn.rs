@@ -11,7 +11,7 @@
 //!   a row or a column — a line up to about 2·reach − 1 px wide. Photos have few (edges there
 //!   are steps, not valleys); line art has many.
 
-use super::Rgb8;
+use super::{Rgb8, gradient2};
 
 /// Sobel magnitude (unnormalised 3×3 kernel, luma in levels) at or above which a pixel is a
 /// strong edge: a step of 48 levels across one pixel.
@@ -24,26 +24,14 @@ pub const INK_DEPTH: f32 = 40.0;
 /// How far to each side the stroke's surroundings are looked for, in pixels.
 pub const INK_REACH: usize = 3;
 
-/// Sobel gradient magnitude of a luma plane (0 on the border).
-fn sobel(l: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let mut g = vec![0.0; w * h];
-    for y in 1..h.saturating_sub(1) {
-        let (up, mid, down) = (&l[(y - 1) * w..y * w], &l[y * w..(y + 1) * w], &l[(y + 1) * w..(y + 2) * w]);
-        for x in 1..w.saturating_sub(1) {
-            let gx = up[x + 1] + 2.0 * mid[x + 1] + down[x + 1] - up[x - 1] - 2.0 * mid[x - 1] - down[x - 1];
-            let gy = down[x - 1] + 2.0 * down[x] + down[x + 1] - up[x - 1] - 2.0 * up[x] - up[x + 1];
-            g[y * w + x] = (gx * gx + gy * gy).sqrt();
-        }
-    }
-    g
-}
-
 /// Strong-edge pixels per weak-gradient pixel (see the module notes): 0 for an image with no
 /// strong edge; an image with no weak gradient at all counts its strong edges against one pixel.
 pub fn edge_crispness(img: Rgb8) -> f64 {
-    let g = sobel(&img.luma(), img.width, img.height);
-    let strong = g.iter().filter(|v| **v >= STRONG_GRADIENT).count();
-    let weak = g.iter().filter(|v| (WEAK_GRADIENT.0..WEAK_GRADIENT.1).contains(*v)).count();
+    // Squared magnitudes against squared thresholds: no square root per pixel.
+    let g2 = gradient2(img);
+    let (strong2, weak2) = (STRONG_GRADIENT * STRONG_GRADIENT, (WEAK_GRADIENT.0.powi(2), WEAK_GRADIENT.1.powi(2)));
+    let strong = g2.iter().filter(|v| **v >= strong2).count();
+    let weak = g2.iter().filter(|v| (weak2.0..weak2.1).contains(*v)).count();
     strong as f64 / weak.max(1) as f64
 }
 

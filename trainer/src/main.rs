@@ -164,20 +164,24 @@ fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
             }
         })
         .collect();
+    // A flag naming a --model by its label (`given` is the flag's whole value, for the message).
+    let known_label = |flag: &str, given: &str, label: &str| {
+        if labelled.iter().any(|(l, _)| l == label) {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!("{flag} {given}: no --model is labelled '{label}' (use --model '{label}=FILE')"))
+        }
+    };
     let mut per_model: Vec<(String, (String, String))> = Vec::new();
     for s in &args.set_for {
         let (label, rest) = s.split_once(':').ok_or_else(|| {
             anyhow::anyhow!("--set-for {s}: expected LABEL:PROPERTY=VALUE, e.g. \"no lines:line-strength=0\"")
         })?;
-        if !labelled.iter().any(|(l, _)| l == label) {
-            anyhow::bail!("--set-for {s}: no --model is labelled '{label}' (use --model '{label}=FILE')");
-        }
+        known_label("--set-for", s, label)?;
         per_model.push((label.to_string(), property("--set-for", rest)?));
     }
     for label in &args.stills_only {
-        if !labelled.iter().any(|(l, _)| l == label) {
-            anyhow::bail!("--stills-only {label}: no --model is labelled '{label}' (use --model '{label}=FILE')");
-        }
+        known_label("--stills-only", label, label)?;
     }
     let element = |label: &str, model: Option<PathBuf>| {
         let mut properties = properties.clone();
@@ -399,10 +403,7 @@ struct MetadataArgs {
 
 fn parse_line_strength(s: &str) -> Result<f32, String> {
     let max = animestyle_model::contract::MAX_LINE_STRENGTH;
-    s.trim()
-        .parse::<f32>()
-        .ok()
-        .filter(|v| (0.0..=max).contains(v))
+    animestyle_model::contract::parse_line_strength(s)
         .ok_or_else(|| format!("a line strength is a number from 0 to {max} (0 = no ink lines), got `{s}`"))
 }
 

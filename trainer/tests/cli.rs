@@ -209,11 +209,13 @@ fn a_run_writes_its_files_skips_a_corrupt_image_and_exports() {
     let o = run(&[&args[..], &["--line-strength", "3"]].concat());
     assert!(!o.status.success());
     assert!(stderr(&o).contains("0 to 2"), "{}", stderr(&o));
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
-        .collect();
+    assert_no_temporary_files(dir.path());
+}
+
+/// No half-written file (`*tmp*`) is left in `dir`.
+fn assert_no_temporary_files(dir: &Path) {
+    let leftovers: Vec<_> =
+        std::fs::read_dir(dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains("tmp")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -383,10 +385,5 @@ fn metadata_shows_sets_and_removes_the_look_keeping_the_weights() {
     let o = run(&["metadata", junk.to_str().unwrap(), "--set", "a=b"]);
     assert!(!o.status.success());
     assert!(error_line(&o).contains("junk.onnx"), "{}", stderr(&o));
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporary_files(dir.path());
 }

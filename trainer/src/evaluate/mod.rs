@@ -136,6 +136,9 @@ pub fn evaluate(o: EvaluateOptions) -> anyhow::Result<()> {
         Some(path) => Some(Perceptual::load(path)?),
         None => None,
     };
+    if o.style.is_some() && perceptual.is_none() {
+        bail!("--style needs --perceptual (VGG16 weights: `make weights`)");
+    }
     let style_images = match &o.style {
         Some(dir) => {
             let style = inputs::load_folder(dir, "style", true)?;
@@ -144,9 +147,6 @@ pub fn evaluate(o: EvaluateOptions) -> anyhow::Result<()> {
         }
         None => Vec::new(),
     };
-    if o.style.is_some() && perceptual.is_none() {
-        bail!("--style needs --perceptual (VGG16 weights: `make weights`)");
-    }
     let style_features = match &perceptual {
         Some(p) if !style_images.is_empty() => Some(embed_all(p, &style_images)?),
         _ => None,
