@@ -55,7 +55,7 @@ train_or_resume() {
 if [ "${ONLY:-cel}" = cel ] || [ -z "${ONLY:-}" ]; then
   train_or_resume "$RUN_DIR" "${TRAIN_ARGS[@]}"
   train_or_resume "$RUN_DIR-stable" "${STABLE_ARGS[@]}"
-  "$train" export --run "$RUN_DIR-stable" --out "$OUT" --style cel --inference-size 384
+  "$train" export --run "$RUN_DIR-stable" --out "$OUT" --style cel --inference-size 384 --cel-shading 1
 fi
 
 # style=painted: anime mode against the Ren'Py drawings with the teacher's lines, two stages,
@@ -76,5 +76,5 @@ if [ "${ONLY:-painted}" = painted ] || [ -z "${ONLY:-}" ]; then
   # fewer colour fringes along dark borders (the element draws the lines), faces keep more.
   train_or_resume "$PAINTED_DIR-v2" "${PAINTED_COMMON[@]}" --steps 400 --seed 4 --warmup 0 --init-from "$PAINTED_DIR" \
     --weight teacher_l1=10 --weight content=0.5 --weight color=1 --weight adversarial=2 "${TEACHER[@]}"
-  "$train" export --run "$PAINTED_DIR-v2" --out "${PAINTED_OUT:-models/animestyle-painted.onnx}" --style anime --inference-size 384
+  "$train" export --run "$PAINTED_DIR-v2" --out "${PAINTED_OUT:-models/animestyle-painted.onnx}" --style anime --inference-size 384 --cel-shading 1 --line-strength 1.5
 fi

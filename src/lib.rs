@@ -1,7 +1,7 @@
 //! GStreamer plugin `animestyle`: real-time anime stylization of video with an ONNX generator.
 //!
 //! The frame path is split into small modules that know nothing about GStreamer
-//! ([`frame_io`], [`resample`], [`skip`], [`tensor_io`], [`session`], [`engine`], [`guided`], [`motion`],
+//! ([`frame_io`], [`resample`], [`skip`], [`tensor_io`], [`session`], [`engine`], [`guided`], [`cel`], [`lines`], [`motion`],
 //! [`temporal`], [`worker`], [`scheduler`], [`providers`], [`runtime`], [`stats`]), wired in that
 //! order by [`pipeline`]; the
 //! element in [`animestyle`] wires them together and owns settings and state.
@@ -12,6 +12,7 @@ use gst::glib;
 mod simd;
 
 pub mod animestyle;
+pub mod cel;
 pub mod engine;
 pub mod frame_io;
 pub mod guided;

@@ -84,7 +84,7 @@ pub struct LineStage {
 }
 
 #[inline]
-fn smoothstep(t: f32) -> f32 {
+pub(crate) fn smoothstep(t: f32) -> f32 {
     let t = t.clamp(0.0, 1.0);
     t * t * (3.0 - 2.0 * t)
 }
@@ -141,7 +141,7 @@ fn binomial3_row(s: &[f32], dst: &mut [f32]) {
 /// `dst[x] = (s[x−2] + 4·s[x−1] + 6·s[x] + 4·s[x+1] + s[x+2]) / 16`, edges clamped: two
 /// [`binomial3_row`] passes in one.
 #[inline(always)]
-fn binomial5_row(s: &[f32], dst: &mut [f32]) {
+pub(crate) fn binomial5_row(s: &[f32], dst: &mut [f32]) {
     let w = s.len();
     let at = |x: isize| s[x.clamp(0, w as isize - 1) as usize];
     let slow = |x: usize| {
@@ -364,7 +364,7 @@ fn shade_generic([r, g, b]: [&mut [f32]; 3], change: &[f32], luma: &[f32]) {
 }
 
 /// BT.601 luma of RGB planes into `luma`.
-fn rgb_luma(image: &Planes, luma: &mut Vec<f32>) {
+pub(crate) fn rgb_luma(image: &Planes, luma: &mut Vec<f32>) {
     let n = image.width * image.height;
     luma.resize(n, 0.0);
     let (r, rest) = image.data.split_at(n);

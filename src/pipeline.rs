@@ -2,7 +2,8 @@
 //!
 //! scale down ([`resample`]) → skip test ([`skip`]) → infer (the [`engine`] in this thread, or
 //! the [`worker`] under `realtime-policy=latest`, see [`scheduler`]) → upsample ([`guided`],
-//! guided by the frame, or [`resample`]) → ink lines at frame size ([`lines`]) → smooth
+//! guided by the frame, or [`resample`]) → cel shading ([`cel`]) and ink lines ([`lines`]) at
+//! frame size → smooth
 //! ([`temporal`]) → blend and write, with the split view ([`frame_io::write_output`]).
 //!
 //! [`FramePipeline`] owns the buffers reused from frame to frame and the history of the
@@ -14,12 +15,14 @@
 //! [`worker`]: crate::worker
 //! [`scheduler`]: crate::scheduler
 //! [`guided`]: crate::guided
+//! [`cel`]: crate::cel
 //! [`lines`]: crate::lines
 //! [`temporal`]: crate::temporal
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::cel::CelStage;
 use crate::engine::{self, Engine, ModelInfo};
 use crate::frame_io::{self, PackedFrame, Planes};
 use crate::guided::{GreyGuidedUpsampler, GuidedUpsampler};
@@ -46,6 +49,9 @@ pub struct FrameSettings {
     /// `line-strength`: ink lines drawn at the frame's size, `0..=2` (0 = none); negative = what
     /// the model that made the stylization asks for ([`line_strength_for`]).
     pub line_strength: f32,
+    /// `cel-shading`: flat tones at the frame's size, `0..=1` (0 = none); negative = what the
+    /// model that made the stylization asks for ([`cel_shading_for`]).
+    pub cel_shading: f32,
     pub temporal: TemporalSettings,
     /// `skip-threshold`; 0 = always run the network.
     pub skip_threshold: f32,
@@ -162,6 +168,7 @@ struct Buffers {
     aligned_out: Planes,
     yuv: YuvBuffers,
     lines: LineStage,
+    cel: CelStage,
 }
 
 /// The YUV path's images: the frame's own planes at their sizes, and Y, U, V at network size.
@@ -426,7 +433,11 @@ impl FramePipeline {
         let lines_started = Instant::now();
         // The look stages follow the model whose output this is (a skipped frame: the one shown).
         let look_model = inferred.model.as_ref().unwrap_or(&model);
-        Self::draw_lines(b, stylized, &input, line_strength_for(s.line_strength, &look_model.contract));
+        let look = (
+            cel_shading_for(s.cel_shading, &look_model.contract),
+            line_strength_for(s.line_strength, &look_model.contract),
+        );
+        Self::draw_look(b, stylized, &input, look);
         let lines_ms = elapsed_ms(lines_started);
         // Temporal smoothing of the final image; decided on what the network saw.
         let smoothing_started = Instant::now();
@@ -449,23 +460,30 @@ impl FramePipeline {
         Ok(report)
     }
 
-    /// Ink lines on the frame-sized stylized image, before smoothing (so lines are smoothed
-    /// over time with the rest of the picture).
-    fn draw_lines(b: &mut Buffers, stylized: Upsampled, input: &FrameIn, strength: f32) {
-        // Placed by the frame's own luma, so they are as sharp as the frame; at the network's
-        // size (nothing scaled) by the stylized image itself.
+    /// Cel shading, then ink lines, on the frame-sized stylized image, before smoothing (so both
+    /// are smoothed over time with the rest of the picture); `(cel, lines)` their amounts.
+    fn draw_look(b: &mut Buffers, stylized: Upsampled, input: &FrameIn, (cel, lines): (f32, f32)) {
+        // Lines are placed by the frame's own luma, so they are as sharp as the frame; at the
+        // network's size (nothing scaled) by the stylized image itself.
         match (stylized, input) {
-            (Upsampled::NetworkOut, _) => b.lines.apply_rgb(&mut b.network_out, None, strength),
+            (Upsampled::NetworkOut, _) => {
+                b.cel.apply_rgb(&mut b.network_out, cel);
+                b.lines.apply_rgb(&mut b.network_out, None, lines)
+            }
             (Upsampled::Upscaled, FrameIn::Packed(_)) => {
+                b.cel.apply_rgb(&mut b.upscaled, cel);
                 let frame = (b.frame.width, b.frame.height) == (b.upscaled.width, b.upscaled.height);
-                b.lines.apply_rgb(&mut b.upscaled, frame.then_some(&b.frame), strength)
+                b.lines.apply_rgb(&mut b.upscaled, frame.then_some(&b.frame), lines)
             }
             (Upsampled::Upscaled, FrameIn::Yuv(frame)) => {
-                let (y, source) = (&mut b.yuv.stylized.y, &b.yuv.frame.y);
-                let size = y.size();
+                let stylized = &mut b.yuv.stylized;
+                let size = stylized.y.size();
+                let levels = frame.matrix.luma_levels();
+                b.cel.apply_yuv((&mut stylized.y.data, &mut stylized.u.data, &mut stylized.v.data), size, levels, cel);
+                let source = &b.yuv.frame.y;
                 let scaled = (b.yuv.pair_out.width, b.yuv.pair_out.height) != size;
                 let source = (scaled && source.size() == size).then_some(&source.data[..]);
-                b.lines.apply_luma((&mut y.data, source), size, frame.matrix.luma_levels(), strength);
+                b.lines.apply_luma((&mut stylized.y.data, source), size, levels, lines);
             }
         }
     }
@@ -596,6 +614,12 @@ impl Default for FramePipeline {
 /// made elsewhere looks as its authors made it.
 pub fn line_strength_for(property: f32, contract: &animestyle_model::ModelContract) -> f32 {
     if property >= 0.0 { property } else { contract.asked_line_strength() }
+}
+
+/// The `cel-shading` a frame is drawn with: the property's value, or when it is negative (its
+/// default) what the model's metadata asks for — none for a model that does not say.
+pub fn cel_shading_for(property: f32, contract: &animestyle_model::ModelContract) -> f32 {
+    if property >= 0.0 { property } else { contract.asked_cel_shading() }
 }
 
 /// Where the frame-sized stylized image is: for a YUV frame, always in its stylized planes.

@@ -28,6 +28,8 @@ pub struct Stats {
     pub model: String,
     /// The ink lines the model in use asks for (`line-strength`'s value at its default).
     pub model_line_strength: f32,
+    /// The cel shading the model in use asks for (`cel-shading`'s value at its default).
+    pub model_cel_shading: f32,
     /// The real-time policy in effect (`auto` resolved).
     pub realtime_policy: String,
 }

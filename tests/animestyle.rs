@@ -120,6 +120,50 @@ fn embedded_model_makes_photos_flatter_with_darker_edges() {
     }
 }
 
+/// A regression toward a photo fails: with no property but the style, each bundled style turns
+/// a held-out photo into a frame whose drawn-ness measures (`metrics::drawn`, the ones
+/// `evaluate` reports) lie well above the photo's own. On the corpus a drawing has about 20
+/// times a photo's strong/weak edge ratio and 4 times its share of thin dark strokes
+/// (models/MODELS.md); we ask for 1.5 times the photo's on each. Measured here (fruits.jpg,
+/// building.jpg): cel 2.9× / 1.9× crisper with 1.8× / 2.3× the ink, painted 2.6× / 2.0× and
+/// 1.9× / 2.2×; the default before the cel stage was 1.09× / 1.43× crisper (fails), and either
+/// style without its ink lines has 0.3× / 0.5× the ink (fails).
+const CRISPNESS_GAIN: f64 = 1.5;
+const INK_GAIN: f64 = 1.5;
+
+#[test]
+fn both_styles_make_held_out_photos_read_as_drawn() {
+    use gstanimestyle::metrics::{Rgb8, drawn::drawnness};
+    for path in HELD_OUT_PHOTOS {
+        let img =
+            image::open(path).unwrap_or_else(|e| panic!("{path}: {e} (install opencv-doc: make setup)")).to_rgb8();
+        let (w, h) = img.dimensions();
+        let photo = drawnness(Rgb8::new(w as usize, h as usize, img.as_raw()));
+        for style in ["cel", "painted"] {
+            let props = [("style", enum_value("style", style))];
+            let (_, output) = stylize(&props, VideoFormat::Rgbx, (w, h), |x, y| {
+                let [r, g, b] = img.get_pixel(x, y).0;
+                [r, g, b, 255]
+            });
+            let out: Vec<u8> = output.iter().flat_map(|p| [p[0], p[1], p[2]]).collect();
+            let d = drawnness(Rgb8::new(w as usize, h as usize, &out));
+            eprintln!("{path} {style}: photo {photo:?}, stylized {d:?}");
+            assert!(
+                d.crispness > CRISPNESS_GAIN * photo.crispness,
+                "{path}, style {style}: strong/weak edge ratio {:.3}, the photo's {:.3}: not {CRISPNESS_GAIN}x crisper",
+                d.crispness,
+                photo.crispness
+            );
+            assert!(
+                d.ink_share > INK_GAIN * photo.ink_share,
+                "{path}, style {style}: thin dark strokes on {:.2}% of pixels, the photo's {:.2}%: not {INK_GAIN}x",
+                100.0 * d.ink_share,
+                100.0 * photo.ink_share
+            );
+        }
+    }
+}
+
 #[test]
 fn strength_zero_is_the_input_and_half_is_halfway() {
     let model = model_file(&PermuteInvert::default().model());

@@ -43,6 +43,7 @@ fn gst_inspect_shows_the_element_and_its_properties() {
         "inference-size",
         "strength",
         "line-strength",
+        "cel-shading",
         "stats",
         "style",
         "painted",

@@ -127,7 +127,7 @@ fn line_strength_is_listed_with_its_range_and_default() {
 }
 
 /// The bundled styles' look is made with the element's ink: left at its default, `line-strength`
-/// draws what their metadata asks for (1), and `stats` says so.
+/// draws what their metadata asks for (cel 1, painted 1.5), and `stats` says so.
 #[test]
 fn by_default_the_bundled_styles_draw_the_ink_their_metadata_asks_for() {
     init();
@@ -136,11 +136,29 @@ fn by_default_the_bundled_styles_draw_the_ink_their_metadata_asks_for() {
         assert_eq!(default, luma(format, 1.0), "{format:?}: the default is not line-strength=1");
         assert_ne!(default, luma(format, 0.0), "{format:?}: the default draws no lines");
     }
-    for style in ["cel", "painted"] {
+    for (style, asks) in [("cel", 1.0), ("painted", 1.5)] {
         let mut h = harness(&[every_frame(), ("style", enum_value("style", style))], VideoFormat::Rgbx, W, H);
         h.push_and_pull(frame(VideoFormat::Rgbx, W, H, card)).expect("a frame comes out");
         let stats = h.element().unwrap().property::<gst::Structure>("stats");
-        assert_eq!(stats.get::<f64>("model-line-strength").unwrap(), 1.0, "{style}");
+        assert_eq!(stats.get::<f64>("model-line-strength").unwrap(), asks, "{style}");
+    }
+}
+
+/// The bundled styles' look is made with the element's cel shading: left at its default,
+/// `cel-shading` applies what the model's metadata asks for (1 for both), and `stats` says so.
+#[test]
+fn by_default_the_bundled_styles_get_the_cel_shading_their_metadata_asks_for() {
+    init();
+    for format in [VideoFormat::Rgbx, VideoFormat::Nv12] {
+        let default = luma_with(format, &[]);
+        assert_eq!(default, luma_with(format, &[("cel-shading", 1.0f64.to_value())]), "{format:?}: not cel-shading=1");
+        assert_ne!(default, luma_with(format, &[("cel-shading", 0.0f64.to_value())]), "{format:?}: no cel shading");
+    }
+    for (style, asks) in [("cel", 1.0), ("painted", 1.0)] {
+        let mut h = harness(&[every_frame(), ("style", enum_value("style", style))], VideoFormat::Rgbx, W, H);
+        h.push_and_pull(frame(VideoFormat::Rgbx, W, H, card)).expect("a frame comes out");
+        let stats = h.element().unwrap().property::<gst::Structure>("stats");
+        assert_eq!(stats.get::<f64>("model-cel-shading").unwrap(), asks, "{style}");
     }
 }
 
@@ -184,8 +202,11 @@ fn a_model_without_our_metadata_looks_as_its_authors_made_it() {
     let (own_look, stats) = run(&[]);
     assert!(own_look >= 35.0, "a third-party model's own look is {own_look:.1} dB from its reference (< 35)");
     assert_eq!(stats.get::<f64>("model-line-strength").unwrap(), 0.0);
+    assert_eq!(stats.get::<f64>("model-cel-shading").unwrap(), 0.0);
     let (with_ink, _) = run(&[("line-strength", 1.0f64.to_value())]);
     assert!(with_ink < 35.0, "line-strength=1 should draw our ink over it ({with_ink:.1} dB)");
+    let (with_cel, _) = run(&[("cel-shading", 1.0f64.to_value())]);
+    assert!(with_cel < 35.0, "cel-shading=1 should shade it with our tones ({with_cel:.1} dB)");
     // A model that asks for ink in its metadata gets it by default.
     let asks = ModelContract { line_strength: Some(1.0), ..third_party.contract() };
     let bytes = animestyle_model::onnx::edit_metadata(&third_party.model(), &asks.to_metadata(), &[]).unwrap();

@@ -59,6 +59,7 @@ fn settings() -> FrameSettings {
         inference_size: 0,
         guided: true,
         line_strength: 0.0,
+        cel_shading: 0.0,
         temporal: TemporalSettings { smoothing: 0.0, noise_level: 6.0, scene_cut: 30.0, motion_compensation: true },
         skip_threshold: 2.0,
         split_view: false,

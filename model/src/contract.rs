@@ -36,6 +36,10 @@ pub mod keys {
     /// this model when the property is left at its default), `"0"` … `"2"`. A model without
     /// the key gets none: it looks as its authors made it.
     pub const LINE_STRENGTH: &str = "animestyle.line_strength";
+    /// The cel shading this model's look is made with (the element's `cel-shading` default for
+    /// this model when the property is left at its default), `"0"` … `"1"`. A model without the
+    /// key gets none.
+    pub const CEL_SHADING: &str = "animestyle.cel_shading";
     /// Prefix for training provenance (data summary, steps, git commit, command line).
     pub const PROVENANCE_PREFIX: &str = "animestyle.provenance.";
 }
@@ -97,10 +101,15 @@ pub struct ModelContract {
     /// The frame-size ink lines the model's look relies on ([`keys::LINE_STRENGTH`]); `None`:
     /// the model asks for none.
     pub line_strength: Option<f32>,
+    /// The frame-size cel shading the model's look relies on ([`keys::CEL_SHADING`]); `None`:
+    /// the model asks for none.
+    pub cel_shading: Option<f32>,
 }
 
 /// The largest `line-strength` a model may ask for (the element's own maximum).
 pub const MAX_LINE_STRENGTH: f32 = 2.0;
+/// The largest `cel-shading` a model may ask for (the element's own maximum).
+pub const MAX_CEL_SHADING: f32 = 1.0;
 
 /// Size multiple assumed for dynamic-size models that do not declare one: 16 covers the
 /// AnimeGAN family (8 for v2/v3, 16 for v3-tiny) at the cost of at most 15 pixels of padding.
@@ -294,19 +303,41 @@ fn metadata_u32(metadata: &HashMap<String, String>, key: &str) -> Result<Option<
 
 /// `s` as a line strength, `0..=`[`MAX_LINE_STRENGTH`]; `None` when it is not one.
 pub fn parse_line_strength(s: &str) -> Option<f32> {
-    s.trim().parse::<f32>().ok().filter(|v| (0.0..=MAX_LINE_STRENGTH).contains(v))
+    parse_look_amount(s, MAX_LINE_STRENGTH)
+}
+
+/// `s` as a cel-shading amount, `0..=`[`MAX_CEL_SHADING`]; `None` when it is not one.
+pub fn parse_cel_shading(s: &str) -> Option<f32> {
+    parse_look_amount(s, MAX_CEL_SHADING)
+}
+
+fn parse_look_amount(s: &str, max: f32) -> Option<f32> {
+    s.trim().parse::<f32>().ok().filter(|v| (0.0..=max).contains(v))
 }
 
 /// The line strength a model's metadata asks for ([`keys::LINE_STRENGTH`]), checked.
 pub fn line_strength_from_metadata(metadata: &HashMap<String, String>) -> Result<Option<f32>, ContractError> {
-    let key = keys::LINE_STRENGTH;
+    look_from_metadata(metadata, (keys::LINE_STRENGTH, "a line strength"), MAX_LINE_STRENGTH)
+}
+
+/// The cel shading a model's metadata asks for ([`keys::CEL_SHADING`]), checked.
+pub fn cel_shading_from_metadata(metadata: &HashMap<String, String>) -> Result<Option<f32>, ContractError> {
+    look_from_metadata(metadata, (keys::CEL_SHADING, "a cel-shading amount"), MAX_CEL_SHADING)
+}
+
+/// A frame-size look stage's amount from the metadata: `key`'s value, `0..=max`, checked.
+fn look_from_metadata(
+    metadata: &HashMap<String, String>,
+    (key, what): (&str, &str),
+    max: f32,
+) -> Result<Option<f32>, ContractError> {
     metadata
         .get(key)
         .map(|v| {
-            parse_line_strength(v).ok_or_else(|| {
+            parse_look_amount(v, max).ok_or_else(|| {
                 ContractError(format!(
-                    "metadata '{key}' = '{v}' is not a line strength from 0 to {MAX_LINE_STRENGTH}; fix the model's \
-                     metadata (animestyle-train metadata --set {key}=1) or remove the key"
+                    "metadata '{key}' = '{v}' is not {what} from 0 to {max}; fix the model's metadata \
+                     (animestyle-train metadata --set {key}=1) or remove the key"
                 ))
             })
         })
@@ -318,6 +349,12 @@ impl ModelContract {
     /// model that does not say — it looks as its authors made it.
     pub fn asked_line_strength(&self) -> f32 {
         self.line_strength.unwrap_or(0.0)
+    }
+
+    /// The frame-size cel shading the model asks for: its [`keys::CEL_SHADING`], 0 (none) for a
+    /// model that does not say.
+    pub fn asked_cel_shading(&self) -> f32 {
+        self.cel_shading.unwrap_or(0.0)
     }
 
     /// Resolves the contract: overrides first, then metadata, then what the shapes imply,
@@ -394,6 +431,7 @@ impl ModelContract {
             style: md.get(keys::STYLE).cloned(),
             recommended_inference_size: metadata_u32(md, keys::RECOMMENDED_INFERENCE_SIZE)?,
             line_strength: line_strength_from_metadata(md)?,
+            cel_shading: cel_shading_from_metadata(md)?,
         })
     }
 
@@ -413,6 +451,7 @@ impl ModelContract {
             style: Some(style.to_string()),
             recommended_inference_size: None,
             line_strength: None,
+            cel_shading: None,
         }
     }
 
@@ -435,6 +474,9 @@ impl ModelContract {
         }
         if let Some(strength) = self.line_strength {
             md.push((keys::LINE_STRENGTH.to_string(), strength.to_string()));
+        }
+        if let Some(cel) = self.cel_shading {
+            md.push((keys::CEL_SHADING.to_string(), cel.to_string()));
         }
         md
     }
@@ -537,6 +579,22 @@ mod tests {
             d.metadata.insert(keys::LINE_STRENGTH.into(), bad.into());
             let e = ModelContract::resolve(&d, &Default::default()).unwrap_err();
             assert!(e.0.contains(keys::LINE_STRENGTH) && e.0.contains(bad) && e.0.contains("0 to 2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn cel_shading_is_read_written_and_absent_means_none() {
+        let d = desc([None, Some(3), None, None], TensorType::F32);
+        let plain = ModelContract::resolve(&d, &Default::default()).unwrap();
+        assert_eq!((plain.cel_shading, plain.asked_cel_shading()), (None, 0.0));
+        let ours = ModelContract { cel_shading: Some(0.75), ..ModelContract::float_nchw_rgb(4, "cel") };
+        let mut d = desc([None, Some(3), None, None], TensorType::F32);
+        d.metadata = ours.to_metadata().into_iter().collect();
+        assert_eq!(ModelContract::resolve(&d, &Default::default()).unwrap().cel_shading, Some(0.75));
+        for bad in ["-0.5", "1.5", "NaN", "lots"] {
+            d.metadata.insert(keys::CEL_SHADING.into(), bad.into());
+            let e = ModelContract::resolve(&d, &Default::default()).unwrap_err();
+            assert!(e.0.contains(keys::CEL_SHADING) && e.0.contains(bad) && e.0.contains("0 to 1"), "{e}");
         }
     }
 

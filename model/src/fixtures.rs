@@ -147,6 +147,7 @@ impl PermuteInvert {
             style: Some(PERMUTE_INVERT_STYLE.to_string()),
             recommended_inference_size: None,
             line_strength: None,
+            cel_shading: None,
         }
     }
 

@@ -80,6 +80,8 @@ const DEFAULT_INFERENCE_SIZE: i32 = -1;
 const DEFAULT_STRENGTH: f64 = 1.0;
 /// -1: what the model's metadata asks for (1 for the bundled styles), else none.
 const DEFAULT_LINE_STRENGTH: f64 = -1.0;
+/// -1: what the model's metadata asks for (the bundled styles' cel shading), else none.
+const DEFAULT_CEL_SHADING: f64 = -1.0;
 const DEFAULT_VIEW: View = View::Stylized;
 const DEFAULT_STYLE: Style = Style::Cel;
 const DEFAULT_REALTIME_POLICY: RealtimePolicy = RealtimePolicy::Auto;
@@ -141,6 +143,7 @@ struct Settings {
     skip_threshold: f64,
     strength: f64,
     line_strength: f64,
+    cel_shading: f64,
     view: View,
     realtime_policy: RealtimePolicy,
     layout: TensorLayout,
@@ -171,6 +174,7 @@ impl Default for Settings {
             skip_threshold: DEFAULT_SKIP_THRESHOLD,
             strength: DEFAULT_STRENGTH,
             line_strength: DEFAULT_LINE_STRENGTH,
+            cel_shading: DEFAULT_CEL_SHADING,
             view: DEFAULT_VIEW,
             realtime_policy: DEFAULT_REALTIME_POLICY,
             layout: DEFAULT_LAYOUT,
@@ -199,6 +203,7 @@ impl Settings {
             inference_size: self.inference_size,
             guided: self.upsampling == Upsampling::Guided,
             line_strength: self.line_strength as f32,
+            cel_shading: self.cel_shading as f32,
             temporal: self.temporal(),
             skip_threshold: self.skip_threshold as f32,
             split_view: self.view == View::Split,
@@ -477,15 +482,17 @@ impl AnimeStyle {
             stats.model = model.name.clone();
             stats.execution_provider = model.execution_provider.clone();
             stats.model_line_strength = model.contract.asked_line_strength();
+            stats.model_cel_shading = model.contract.asked_cel_shading();
         }
         let (frames, p95) = (stats.latency_frames(), stats.processing_p95_after(LATENCY_IGNORED_FRAMES));
         drop(stats);
         if let Some(model) = &report.model_changed {
-            let line_strength = model.contract.asked_line_strength();
+            let (line_strength, cel_shading) =
+                (model.contract.asked_line_strength(), model.contract.asked_cel_shading());
             gst::info!(
                 CAT,
                 imp = self,
-                "switched to model {} on {}; it asks for line-strength {line_strength}",
+                "switched to model {} on {}; it asks for line-strength {line_strength}, cel-shading {cel_shading}",
                 model.name,
                 model.execution_provider
             );
@@ -493,6 +500,7 @@ impl AnimeStyle {
                 .field("model", model.name.as_str())
                 .field("execution-provider", model.execution_provider.as_str())
                 .field("model-line-strength", f64::from(line_strength))
+                .field("model-cel-shading", f64::from(cel_shading))
                 .build();
             let _ = self.obj().post_message(gst::message::Element::builder(changed).src(&*self.obj()).build());
         }
@@ -556,6 +564,7 @@ impl AnimeStyle {
             .field("execution-provider", stats.execution_provider.as_str())
             .field("model", stats.model.as_str())
             .field("model-line-strength", f64::from(stats.model_line_strength))
+            .field("model-cel-shading", f64::from(stats.model_cel_shading))
             .field("realtime-policy", stats.realtime_policy.as_str())
             .build()
     }
@@ -811,6 +820,20 @@ impl ObjectImpl for AnimeStyle {
                     .default_value(DEFAULT_LINE_STRENGTH)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecDouble::builder("cel-shading")
+                    .nick("Cel shading")
+                    .blurb(
+                        "Flat tones at the frame's full resolution: shading ramps become a few flat tones with a hard \
+                         terminator, gentle gradients (skies, walls) stay graded, colour is a little more saturated. \
+                         0 = none, 1 = full. -1 (the default) = what the model asks for in its metadata \
+                         (animestyle.cel_shading: set for the bundled styles); a model without it (one made elsewhere, \
+                         e.g. an AnimeGAN export) gets none and looks as its authors made it",
+                    )
+                    .minimum(-1.0)
+                    .maximum(crate::cel::MAX_STRENGTH as f64)
+                    .default_value(DEFAULT_CEL_SHADING)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("view", DEFAULT_VIEW)
                     .nick("View")
                     .blurb(
@@ -920,6 +943,7 @@ impl ObjectImpl for AnimeStyle {
             "skip-threshold" => settings.skip_threshold = value.get().expect("type checked upstream"),
             "strength" => settings.strength = value.get().expect("type checked upstream"),
             "line-strength" => settings.line_strength = value.get().expect("type checked upstream"),
+            "cel-shading" => settings.cel_shading = value.get().expect("type checked upstream"),
             "view" => settings.view = value.get().expect("type checked upstream"),
             "realtime-policy" => settings.realtime_policy = value.get().expect("type checked upstream"),
             "layout" => settings.layout = value.get().expect("type checked upstream"),
@@ -955,6 +979,7 @@ impl ObjectImpl for AnimeStyle {
             "skip-threshold" => settings.skip_threshold.to_value(),
             "strength" => settings.strength.to_value(),
             "line-strength" => settings.line_strength.to_value(),
+            "cel-shading" => settings.cel_shading.to_value(),
             "view" => settings.view.to_value(),
             "realtime-policy" => settings.realtime_policy.to_value(),
             "layout" => settings.layout.to_value(),
@@ -1053,6 +1078,7 @@ impl BaseTransformImpl for AnimeStyle {
             stats.execution_provider = session.selection.provider.to_string();
             stats.model = session.source.to_string();
             stats.model_line_strength = session.contract.asked_line_strength();
+            stats.model_cel_shading = session.contract.asked_cel_shading();
         }
         let engine = Engine::new(session);
         *lock(&self.accepted_model) = (settings.model.clone(), settings.style);

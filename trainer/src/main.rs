@@ -384,6 +384,10 @@ struct ExportArgs {
     /// as `animestyle.line_strength`. 0 for a style that draws its own lines.
     #[arg(long, default_value_t = 1.0, value_parser = parse_line_strength)]
     line_strength: f32,
+    /// The element's cel shading this look is made with (its `cel-shading=-1`), 0 to 1; stored
+    /// as `animestyle.cel_shading`. 0 for a style that shades itself.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_cel_shading)]
+    cel_shading: f32,
 }
 
 #[derive(Args)]
@@ -399,6 +403,12 @@ struct MetadataArgs {
     /// Write the changed model here instead of replacing MODEL.
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+fn parse_cel_shading(s: &str) -> Result<f32, String> {
+    let max = animestyle_model::contract::MAX_CEL_SHADING;
+    animestyle_model::contract::parse_cel_shading(s)
+        .ok_or_else(|| format!("a cel-shading amount is a number from 0 to {max} (0 = no cel shading), got `{s}`"))
 }
 
 fn parse_line_strength(s: &str) -> Result<f32, String> {
@@ -515,7 +525,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => train(*args),
         Command::Export(args) => {
-            let look = run::ExportLook { inference_size: args.inference_size, line_strength: args.line_strength };
+            let look = run::ExportLook {
+                inference_size: args.inference_size,
+                line_strength: args.line_strength,
+                cel_shading: args.cel_shading,
+            };
             run::export(&args.run, &args.out, &args.style, look)
         }
         Command::Metadata(args) => run::metadata(&args.model, &args.set, &args.remove, args.out.as_deref()),

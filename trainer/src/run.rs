@@ -394,6 +394,8 @@ pub struct ExportLook {
     pub inference_size: Option<u32>,
     /// `animestyle.line_strength`: the element's ink lines this look is made with.
     pub line_strength: f32,
+    /// `animestyle.cel_shading`: the element's cel shading this look is made with.
+    pub cel_shading: f32,
 }
 
 pub fn export(run_dir: &Path, out: &Path, style: &str, look: ExportLook) -> anyhow::Result<()> {
@@ -417,6 +419,7 @@ pub fn export(run_dir: &Path, out: &Path, style: &str, look: ExportLook) -> anyh
     let contract = animestyle_model::ModelContract {
         recommended_inference_size: look.inference_size,
         line_strength: Some(look.line_strength),
+        cel_shading: Some(look.cel_shading),
         ..export::contract(style)
     };
     export::export_onnx(&trainer.generator_weights(), &provenance, &contract, out)?;
@@ -453,6 +456,7 @@ pub fn metadata(model: &Path, set: &[(String, String)], remove: &[String], out: 
 /// Refuses look metadata the element would refuse to load.
 fn check_look_metadata(md: &std::collections::HashMap<String, String>) -> anyhow::Result<()> {
     animestyle_model::contract::line_strength_from_metadata(md)
+        .and_then(|_| animestyle_model::contract::cel_shading_from_metadata(md))
         .map(|_| ())
         .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))
 }
