@@ -10,11 +10,14 @@
 //!
 //! Between 1 and 2, camera formats: YUY2 and NV12 through the element natively, against the
 //! `videoconvert` sandwich and the RGBx element alone, with the element's time split by stage.
+//! Then the cost of the frame-size look stages (`look`): the default against `cel-shading=0`
+//! and against both look stages off, at 720p YUY2 and RGBx, interleaved round by round so a
+//! noisy machine slows all three alike; medians of the rounds.
 //!
 //! ```text
 //! make bench            # = cargo bench --bench element (release)
 //! cargo bench --bench element -- --frames 60 --model path.onnx --inference-size 384
-//! cargo bench --bench element -- --only formats    # one section: pipelines, formats, harness, yuv, stages
+//! cargo bench --bench element -- --only formats    # one section: pipelines, formats, look, harness, yuv, stages
 //! ```
 //!
 //! The machine may be shared and noisy, so read the ratios measured in the same run rather than
@@ -286,6 +289,51 @@ fn camera_formats(o: &Options) {
     }
 }
 
+/// Rounds of the look-stage comparison.
+const LOOK_ROUNDS: usize = 5;
+
+/// The default look against the cel stage off and against both look stages off, at 720p YUY2
+/// and RGBx: median pipeline fps and element ms over [`LOOK_ROUNDS`] interleaved rounds.
+fn look_stages(o: &Options) {
+    println!("| frame | path | look stages | pipeline fps | element ms | look ms | vs default |");
+    println!("|---|---|---|---|---|---|---|");
+    let variants = [
+        ("default (cel shading + ink)", ""),
+        ("cel-shading=0", " cel-shading=0"),
+        ("both off", " cel-shading=0 line-strength=0"),
+    ];
+    for format in ["YUY2", "RGBx"] {
+        let (caps, frames) = rendered_frames(format, (1280, 720), 8);
+        let mut runs = vec![Vec::new(); variants.len()];
+        for _ in 0..LOOK_ROUNDS {
+            for (i, (_, props)) in variants.iter().enumerate() {
+                let chain = format!("animestyle name=style realtime-policy=every-frame{props}");
+                push_through(&chain, &caps, &frames, 4);
+                let (fps, stats) = push_through(&chain, &caps, &frames, o.frames);
+                let get = |f: &str| stats.get::<f64>(f).unwrap_or(0.0);
+                runs[i].push((fps, get("processing-mean-ms"), get("lines-mean-ms")));
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let mut default_ms = 0.0;
+        for (i, (name, _)) in variants.iter().enumerate() {
+            let (mut fps, mut ms, mut look): (Vec<f64>, Vec<f64>, Vec<f64>) = (
+                runs[i].iter().map(|r| r.0).collect(),
+                runs[i].iter().map(|r| r.1).collect(),
+                runs[i].iter().map(|r| r.2).collect(),
+            );
+            let (fps, ms, look) = (median(&mut fps), median(&mut ms), median(&mut look));
+            if i == 0 {
+                default_ms = ms;
+            }
+            println!("| 1280x720 | {format} | {name} | {fps:.1} | {ms:.1} | {look:.1} | {:.2}× |", ms / default_ms);
+        }
+    }
+}
+
 /// The YUV path's stages alone at `w × h` NV12 (4:2:0) against the default network size.
 fn yuv_stages((w, h): (usize, usize)) {
     use gstanimestyle::frame_io::Planes;
@@ -454,6 +502,12 @@ fn main() {
         println!("Camera formats, default properties, frames rendered up front and pushed from an appsrc:");
         println!();
         camera_formats(&o);
+        println!();
+    }
+    if run("look") {
+        println!("The frame-size look stages at 1280x720, every-frame, {LOOK_ROUNDS} interleaved rounds (medians):");
+        println!();
+        look_stages(&o);
         println!();
     }
     if run("harness") {

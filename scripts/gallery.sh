@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Makes docs/gallery.png and the evaluate report in docs/evaluate/: the held-out photos and two
 # stills of real footage (vtest.avi, never trained on) at 1280x720 through the element, as
-# users get them. Rows: images; columns: input | old default (the cel network before issue
-# #15, taken from git history, line-strength=0) | new default (default properties) | second
-# style (style=painted), whole frames on the left and 1:1 crops of each image's busiest region
-# (a face, fine structure) on the right.
+# users get them. Rows: images; columns: input | before cel shading (the default with
+# cel-shading=0: the look before issue #25's cel stage) | new default (default properties) |
+# second style (style=painted), whole frames on the left and 1:1 crops of each image's busiest
+# region (a face, fine structure) on the right.
 #
 # When the git-ignored peers/ folder holds the AnimeGANv3 peers (scripts/fetch-peers.sh), a
 # second report with them beside ours goes to peers/evaluate/ (never committed: their licence
@@ -12,14 +12,11 @@
 # blind panels (scripts/blind-panel.py).
 #
 #   bash scripts/gallery.sh [OUT_DIR]     (default docs/evaluate; the gallery goes to docs/gallery.png)
+#   PEERS=0 bash scripts/gallery.sh       (skip the peers report even when peers/ exists)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-docs/evaluate}"
 VTEST=/usr/share/doc/opencv-doc/examples/data/vtest.avi
-# The default model before issue #15 replaced it (needs the git history: a clone, not an export).
-OLD_DEFAULT_REV=e1d9406
-OLD_DEFAULT="$(mktemp -d)/animestyle-cel-before-15.onnx"
-git show "$OLD_DEFAULT_REV:models/animestyle-cel.onnx" >"$OLD_DEFAULT"
 
 bash scripts/fetch-data.sh >/dev/null
 bash scripts/fetch-vgg16.sh >/dev/null
@@ -31,7 +28,7 @@ ours=(--model "new default=embedded"
 measures=(--photos data/held-out --style data/style-held-out --perceptual data/weights/vgg16.safetensors
   --probe-photos data/photos --probe-drawings data/style --video "$VTEST")
 "$train" evaluate \
-  --model "old default (lines off)=$OLD_DEFAULT" --set-for "old default (lines off):line-strength=0" \
+  --model "before cel shading=embedded" --set-for "before cel shading:cel-shading=0" \
   "${ours[@]}" "${measures[@]}" --out "$OUT"
 [ "$OUT" = docs/evaluate ] && cp docs/evaluate/gallery.png docs/gallery.png
 echo "gallery: $OUT/gallery.png, report $OUT/report.md"
@@ -43,7 +40,7 @@ for p in "tiny-cute:AnimeGANv3 tiny" "shinkai:AnimeGANv3 Shinkai" "hayao:AnimeGA
   f="peers/animeganv3-${p%%:*}.onnx"
   [ -f "$f" ] && peers+=(--model "${p#*:}=$f" --stills-only "${p#*:}")
 done
-if [ ${#peers[@]} -gt 0 ]; then
+if [ ${#peers[@]} -gt 0 ] && [ "${PEERS:-1}" != 0 ]; then
   "$train" evaluate "${ours[@]}" "${peers[@]}" "${measures[@]}" --temporal-frames 0 --save-frames \
     --out peers/evaluate
   echo "gallery: ours beside the peers in peers/evaluate/report.md (local only)"

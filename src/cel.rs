@@ -6,9 +6,11 @@
 //! three flat tones. This stage, after the upsampling and before the ink lines, quantizes the
 //! stylized luma into [`BANDS`] tones (Winnemöller et al. 2006, "Real-time video abstraction"):
 //!
-//! 1. **Which tone**: decided on the stylized luma blurred twice with a 5-tap binomial each way
-//!    (σ ≈ 1.4 px), so what is left of photo texture and noise does not pick the tone pixel by
-//!    pixel (speckle) and a terminator is a smooth curve.
+//! 1. **Which tone**: decided at half the frame's size, on the stylized luma averaged 2×2 and
+//!    blurred with a 3-tap binomial each way (σ ≈ 1.5 frame pixels), so what is left of photo
+//!    texture and noise does not pick the tone pixel by pixel (speckle) and a terminator is a
+//!    smooth curve; the change is scaled back to the frame bilinearly (a terminator about two
+//!    frame pixels wide, as crisp as the upsampled network output it shades).
 //! 2. **How hard the step between tones**: `q + Δ/2 · tanh(φ · (l − q))`, `q` the band's centre
 //!    and `Δ` its width. The sharpness `φ` goes from [`SOFT`] where the blurred luma is nearly
 //!    flat ([`GRADIENT_SOFT`] levels a pixel or less: a sky, a plain wall) to [`HARD`] on a
@@ -26,12 +28,13 @@
 //! terminator by a fraction of a pixel, not a tone on and off; the temporal filter that follows
 //! smooths what is left.
 //!
-//! Cost: four frame-size passes of five taps and one of a few dozen flops a pixel.
+//! Cost: two frame-size passes (the 2×2 average; the change scaled back and added) and, at a
+//! quarter of the pixels, the blur and the tone map (a few dozen flops a pixel).
 
 use rayon::prelude::*;
 
 use crate::frame_io::Planes;
-use crate::lines::{binomial5_row, rgb_luma, smoothstep};
+use crate::lines::{rgb_luma, smoothstep};
 
 /// Tones over the luma range, spaced evenly in lightness (`sqrt`) rather than in code values:
 /// 6 gives narrow bands in the shadows (a window, a dark coat keeps its detail) and wide ones in
@@ -60,10 +63,11 @@ const ROWS: usize = 16;
 pub struct CelStage {
     /// The stylized luma (RGB frames).
     luma: Vec<f32>,
-    /// The tone decision's luma (blurred) and the blur's intermediate plane.
+    /// The tone decision's luma (half size, blurred) and the blur's intermediate plane, which
+    /// then holds the half-size change.
     decision: Vec<f32>,
     scratch: Vec<f32>,
-    /// The luma change of each pixel (codes).
+    /// The luma change of each pixel (codes, frame size).
     change: Vec<f32>,
 }
 
@@ -106,33 +110,84 @@ impl Tones {
     }
 }
 
-/// `plane` (`size`) blurred in place with a 5-tap binomial each way, edges clamped; `tmp` the
-/// horizontal pass.
-fn blur5(plane: &mut [f32], size: (usize, usize), tmp: &mut Vec<f32>) {
+/// `plane` (`size`) blurred in place with a 3-tap binomial (1 2 1) each way, edges clamped;
+/// `tmp` the horizontal pass.
+fn blur3(plane: &mut [f32], size: (usize, usize), tmp: &mut Vec<f32>) {
     let (w, h) = size;
     tmp.resize(w * h, 0.0);
     tmp.par_chunks_mut(w * ROWS).zip(plane.par_chunks(w * ROWS)).for_each(|(t, s)| {
         for (t, s) in t.chunks_exact_mut(w).zip(s.chunks_exact(w)) {
-            binomial5_row(s, t);
+            for x in 0..w {
+                t[x] = (s[x.saturating_sub(1)] + 2.0 * s[x] + s[(x + 1).min(w - 1)]) * 0.25;
+            }
         }
     });
     let tmp = &*tmp;
     plane.par_chunks_mut(w * ROWS).enumerate().for_each(|(chunk, out)| {
         for (i, d) in out.chunks_exact_mut(w).enumerate() {
-            let y = (chunk * ROWS + i) as isize;
-            let row = |dy: isize| {
-                let r = (y + dy).clamp(0, h as isize - 1) as usize;
-                &tmp[r * w..(r + 1) * w]
-            };
-            let (a, b, c, e, f) = (row(-2), row(-1), row(0), row(1), row(2));
+            let y = chunk * ROWS + i;
+            let row = |r: usize| &tmp[r * w..(r + 1) * w];
+            let (a, b, c) = (row(y.saturating_sub(1)), row(y), row((y + 1).min(h - 1)));
             for x in 0..w {
-                d[x] = (a[x] + 4.0 * b[x] + 6.0 * c[x] + 4.0 * e[x] + f[x]) * (1.0 / 16.0);
+                d[x] = (a[x] + 2.0 * b[x] + c[x]) * 0.25;
             }
         }
     });
 }
 
-/// The luma change (codes) of each pixel of `luma` (`size`), into `change`.
+/// The half size of `size` (rounded up: an odd last row or column is averaged with itself).
+fn half(size: (usize, usize)) -> (usize, usize) {
+    (size.0.div_ceil(2), size.1.div_ceil(2))
+}
+
+/// `plane` (`size`) averaged 2×2 into `out` (`half(size)`).
+fn halve(plane: &[f32], size: (usize, usize), out: &mut Vec<f32>) {
+    let (w, h) = size;
+    let (hw, hh) = half(size);
+    out.resize(hw * hh, 0.0);
+    out.par_chunks_mut(hw * ROWS).enumerate().for_each(|(chunk, rows)| {
+        for (i, o) in rows.chunks_exact_mut(hw).enumerate() {
+            let y = 2 * (chunk * ROWS + i);
+            let (r0, r1) = (&plane[y * w..(y + 1) * w], &plane[(y + 1).min(h - 1) * w..][..w]);
+            for (x, o) in o.iter_mut().enumerate() {
+                let (x0, x1) = (2 * x, (2 * x + 1).min(w - 1));
+                *o = (r0[x0] + r0[x1] + r1[x0] + r1[x1]) * 0.25;
+            }
+        }
+    });
+}
+
+/// The bilinear weights of frame row or column `i` between half-size rows or columns `(a, b)`:
+/// frame pixel `i` sits at half-size coordinate `i / 2 − 1/4`.
+#[inline(always)]
+fn taps(i: usize, n: usize) -> (usize, usize, f32) {
+    let k = i / 2;
+    if i.is_multiple_of(2) { (k.saturating_sub(1), k, if k == 0 { 1.0 } else { 0.75 }) } else { (k, (k + 1).min(n - 1), 0.75) }
+}
+
+/// `small` (`half(size)`) scaled bilinearly to `size` into `out`.
+fn double(small: &[f32], size: (usize, usize), out: &mut Vec<f32>) {
+    let (w, h) = size;
+    let (hw, hh) = half(size);
+    out.resize(w * h, 0.0);
+    out.par_chunks_mut(w * ROWS).enumerate().for_each(|(chunk, rows)| {
+        for (i, o) in rows.chunks_exact_mut(w).enumerate() {
+            // Weight `t` goes to the nearer half-size sample: `b` for even, `a` for odd indices.
+            let y = chunk * ROWS + i;
+            let (ya, yb, ty) = taps(y, hh);
+            let (wa, wb) = if y.is_multiple_of(2) { (1.0 - ty, ty) } else { (ty, 1.0 - ty) };
+            let (ra, rb) = (&small[ya * hw..(ya + 1) * hw], &small[yb * hw..(yb + 1) * hw]);
+            for (x, o) in o.iter_mut().enumerate() {
+                let (xa, xb, tx) = taps(x, hw);
+                let (va, vb) = (wa * ra[xa] + wb * rb[xa], wa * ra[xb] + wb * rb[xb]);
+                *o = if x.is_multiple_of(2) { (1.0 - tx) * va + tx * vb } else { tx * va + (1.0 - tx) * vb };
+            }
+        }
+    });
+}
+
+/// The luma change (codes) of each pixel of `luma` (`size`), into `change`: decided and toned
+/// at half size, scaled back.
 fn tone_changes(
     luma: &[f32],
     size: (usize, usize),
@@ -140,20 +195,20 @@ fn tone_changes(
     (decision, scratch): (&mut Vec<f32>, &mut Vec<f32>),
     change: &mut Vec<f32>,
 ) {
-    let (w, h) = size;
-    // Twice the 5-tap binomial (σ ≈ 1.41 px).
-    decision.clear();
-    decision.extend_from_slice(luma);
-    blur5(decision, size, scratch);
-    blur5(decision, size, scratch);
-    change.resize(w * h, 0.0);
+    let small = half(size);
+    halve(luma, size, decision);
+    blur3(decision, small, scratch);
+    // The central differences of the half-size plane span four frame pixels; the tone map
+    // takes differences over two.
     let decision = &*decision;
-    change.par_chunks_mut(w * ROWS).enumerate().for_each(|(chunk, out)| {
-        for (i, out) in out.chunks_exact_mut(w).enumerate() {
+    scratch.resize(small.0 * small.1, 0.0);
+    scratch.par_chunks_mut(small.0 * ROWS).enumerate().for_each(|(chunk, out)| {
+        for (i, out) in out.chunks_exact_mut(small.0).enumerate() {
             let y = chunk * ROWS + i;
-            tone_row(decision, size, y, tones, out);
+            tone_row(decision, small, y, tones, out);
         }
     });
+    double(scratch, size, change);
 }
 
 fn tone_row(decision: &[f32], size: (usize, usize), y: usize, tones: Tones, out: &mut [f32]) {
@@ -168,7 +223,7 @@ fn tone_row_generic(decision: &[f32], (w, h): (usize, usize), y: usize, tones: T
     let (up, here, down) = (row(y.saturating_sub(1)), row(y), row((y + 1).min(h - 1)));
     for x in 0..w {
         let dx = here[(x + 1).min(w - 1)] - here[x.saturating_sub(1)];
-        out[x] = tones.change(here[x], (dx, down[x] - up[x]));
+        out[x] = tones.change(here[x], (0.5 * dx, 0.5 * (down[x] - up[x])));
     }
 }
 
@@ -332,6 +387,25 @@ mod tests {
         assert!(y.iter().all(|c| (15.0..=236.0).contains(c)), "left the range");
         assert!(y[..w].windows(2).all(|p| p[1] >= p[0] - 1e-3));
         assert_ne!(y, before);
+    }
+
+    #[test]
+    fn the_half_size_change_scales_back_in_place() {
+        // A ramp averaged 2×2 and scaled back is the same ramp, not shifted by half a pixel
+        // (the first and last two rows and columns are clamped: an odd size's last row is
+        // averaged with itself).
+        for (w, h) in [(16, 5), (15, 4)] {
+            let ramp: Vec<f32> = (0..w * h).map(|i| (i % w) as f32 * 4.0 + (i / w) as f32).collect();
+            let (mut small, mut back) = (Vec::new(), Vec::new());
+            halve(&ramp, (w, h), &mut small);
+            double(&small, (w, h), &mut back);
+            for y in 1..h - 2 {
+                for x in 1..w - 2 {
+                    let (want, got) = (ramp[y * w + x], back[y * w + x]);
+                    assert!((want - got).abs() < 1e-3, "{w}x{h} at ({x}, {y}): {got}, want {want}");
+                }
+            }
+        }
     }
 
     #[test]

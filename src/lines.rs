@@ -141,7 +141,7 @@ fn binomial3_row(s: &[f32], dst: &mut [f32]) {
 /// `dst[x] = (s[x−2] + 4·s[x−1] + 6·s[x] + 4·s[x+1] + s[x+2]) / 16`, edges clamped: two
 /// [`binomial3_row`] passes in one.
 #[inline(always)]
-pub(crate) fn binomial5_row(s: &[f32], dst: &mut [f32]) {
+fn binomial5_row(s: &[f32], dst: &mut [f32]) {
     let w = s.len();
     let at = |x: isize| s[x.clamp(0, w as isize - 1) as usize];
     let slow = |x: usize| {
