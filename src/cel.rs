@@ -6,11 +6,11 @@
 //! three flat tones. This stage, after the upsampling and before the ink lines, quantizes the
 //! stylized luma into [`BANDS`] tones (Winnemöller et al. 2006, "Real-time video abstraction"):
 //!
-//! 1. **Which tone**: decided at half the frame's size, on the stylized luma averaged 2×2 and
-//!    blurred with a 3-tap binomial each way (σ ≈ 1.5 frame pixels), so what is left of photo
-//!    texture and noise does not pick the tone pixel by pixel (speckle) and a terminator is a
-//!    smooth curve; the change is scaled back to the frame bilinearly (a terminator about two
-//!    frame pixels wide, as crisp as the upsampled network output it shades).
+//! 1. **Which tone**: decided on the stylized luma averaged 2×2 and blurred with a 3-tap
+//!    binomial each way (σ ≈ 1.5 frame pixels), so what is left of photo texture and noise
+//!    does not pick the tone pixel by pixel (speckle) and a terminator is a smooth curve. The
+//!    blurred luma is smooth, so it is computed at half the frame's size and scaled back
+//!    bilinearly; the tones are set at the frame's size (terminators as crisp as the frame).
 //! 2. **How hard the step between tones**: `q + Δ/2 · tanh(φ · (l − q))`, `q` the band's centre
 //!    and `Δ` its width. The sharpness `φ` goes from [`SOFT`] where the blurred luma is nearly
 //!    flat ([`GRADIENT_SOFT`] levels a pixel or less: a sky, a plain wall) to [`HARD`] on a
@@ -28,8 +28,8 @@
 //! terminator by a fraction of a pixel, not a tone on and off; the temporal filter that follows
 //! smooths what is left.
 //!
-//! Cost: two frame-size passes (the 2×2 average; the change scaled back and added) and, at a
-//! quarter of the pixels, the blur and the tone map (a few dozen flops a pixel).
+//! Cost: the 2×2 average, the blurred luma scaled back, the tone map (a few dozen flops a
+//! pixel) and the change added, at the frame's size; the blur at a quarter of the pixels.
 
 use rayon::prelude::*;
 
@@ -63,8 +63,8 @@ const ROWS: usize = 16;
 pub struct CelStage {
     /// The stylized luma (RGB frames).
     luma: Vec<f32>,
-    /// The tone decision's luma (half size, blurred) and the blur's intermediate plane, which
-    /// then holds the half-size change.
+    /// The tone decision's luma at half size (blurred), and the blur's intermediate plane,
+    /// which then holds the decision scaled back to the frame's size.
     decision: Vec<f32>,
     scratch: Vec<f32>,
     /// The luma change of each pixel (codes, frame size).
@@ -162,7 +162,11 @@ fn halve(plane: &[f32], size: (usize, usize), out: &mut Vec<f32>) {
 #[inline(always)]
 fn taps(i: usize, n: usize) -> (usize, usize, f32) {
     let k = i / 2;
-    if i.is_multiple_of(2) { (k.saturating_sub(1), k, if k == 0 { 1.0 } else { 0.75 }) } else { (k, (k + 1).min(n - 1), 0.75) }
+    if i.is_multiple_of(2) {
+        (k.saturating_sub(1), k, if k == 0 { 1.0 } else { 0.75 })
+    } else {
+        (k, (k + 1).min(n - 1), 0.75)
+    }
 }
 
 /// `small` (`half(size)`) scaled bilinearly to `size` into `out`.
@@ -186,8 +190,9 @@ fn double(small: &[f32], size: (usize, usize), out: &mut Vec<f32>) {
     });
 }
 
-/// The luma change (codes) of each pixel of `luma` (`size`), into `change`: decided and toned
-/// at half size, scaled back.
+/// The luma change (codes) of each pixel of `luma` (`size`), into `change`: the decision's
+/// luma averaged and blurred at half size, scaled back (it is smooth, so nothing is lost), and
+/// toned at the frame's size, so a terminator is as crisp as the frame.
 fn tone_changes(
     luma: &[f32],
     size: (usize, usize),
@@ -195,20 +200,18 @@ fn tone_changes(
     (decision, scratch): (&mut Vec<f32>, &mut Vec<f32>),
     change: &mut Vec<f32>,
 ) {
-    let small = half(size);
+    let (w, h) = size;
     halve(luma, size, decision);
-    blur3(decision, small, scratch);
-    // The central differences of the half-size plane span four frame pixels; the tone map
-    // takes differences over two.
-    let decision = &*decision;
-    scratch.resize(small.0 * small.1, 0.0);
-    scratch.par_chunks_mut(small.0 * ROWS).enumerate().for_each(|(chunk, out)| {
-        for (i, out) in out.chunks_exact_mut(small.0).enumerate() {
+    blur3(decision, half(size), scratch);
+    double(decision, size, scratch);
+    let decision = &*scratch;
+    change.resize(w * h, 0.0);
+    change.par_chunks_mut(w * ROWS).enumerate().for_each(|(chunk, out)| {
+        for (i, out) in out.chunks_exact_mut(w).enumerate() {
             let y = chunk * ROWS + i;
-            tone_row(decision, small, y, tones, out);
+            tone_row(decision, size, y, tones, out);
         }
     });
-    double(scratch, size, change);
 }
 
 fn tone_row(decision: &[f32], size: (usize, usize), y: usize, tones: Tones, out: &mut [f32]) {
@@ -223,7 +226,7 @@ fn tone_row_generic(decision: &[f32], (w, h): (usize, usize), y: usize, tones: T
     let (up, here, down) = (row(y.saturating_sub(1)), row(y), row((y + 1).min(h - 1)));
     for x in 0..w {
         let dx = here[(x + 1).min(w - 1)] - here[x.saturating_sub(1)];
-        out[x] = tones.change(here[x], (0.5 * dx, 0.5 * (down[x] - up[x])));
+        out[x] = tones.change(here[x], (dx, down[x] - up[x]));
     }
 }
 
