@@ -393,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn the_half_size_change_scales_back_in_place() {
+    fn the_half_size_blur_scales_back_in_place() {
         // A ramp averaged 2×2 and scaled back is the same ramp, not shifted by half a pixel
         // (the first and last two rows and columns are clamped: an odd size's last row is
         // averaged with itself).
