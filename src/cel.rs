@@ -157,16 +157,13 @@ fn halve(plane: &[f32], size: (usize, usize), out: &mut Vec<f32>) {
     });
 }
 
-/// The bilinear weights of frame row or column `i` between half-size rows or columns `(a, b)`:
-/// frame pixel `i` sits at half-size coordinate `i / 2 − 1/4`.
+/// The half-size rows or columns `(a, b)` that frame row or column `i` lies between, and the
+/// weight of `b`: frame pixel `i` sits at half-size coordinate `i / 2 − 1/4` (clamped at the
+/// edges, where `a == b`).
 #[inline(always)]
 fn taps(i: usize, n: usize) -> (usize, usize, f32) {
     let k = i / 2;
-    if i.is_multiple_of(2) {
-        (k.saturating_sub(1), k, if k == 0 { 1.0 } else { 0.75 })
-    } else {
-        (k, (k + 1).min(n - 1), 0.75)
-    }
+    if i.is_multiple_of(2) { (k.saturating_sub(1), k, 0.75) } else { (k, (k + 1).min(n - 1), 0.25) }
 }
 
 /// `small` (`half(size)`) scaled bilinearly to `size` into `out`.
@@ -176,15 +173,12 @@ fn double(small: &[f32], size: (usize, usize), out: &mut Vec<f32>) {
     out.resize(w * h, 0.0);
     out.par_chunks_mut(w * ROWS).enumerate().for_each(|(chunk, rows)| {
         for (i, o) in rows.chunks_exact_mut(w).enumerate() {
-            // Weight `t` goes to the nearer half-size sample: `b` for even, `a` for odd indices.
-            let y = chunk * ROWS + i;
-            let (ya, yb, ty) = taps(y, hh);
-            let (wa, wb) = if y.is_multiple_of(2) { (1.0 - ty, ty) } else { (ty, 1.0 - ty) };
+            let (ya, yb, ty) = taps(chunk * ROWS + i, hh);
             let (ra, rb) = (&small[ya * hw..(ya + 1) * hw], &small[yb * hw..(yb + 1) * hw]);
             for (x, o) in o.iter_mut().enumerate() {
                 let (xa, xb, tx) = taps(x, hw);
-                let (va, vb) = (wa * ra[xa] + wb * rb[xa], wa * ra[xb] + wb * rb[xb]);
-                *o = if x.is_multiple_of(2) { (1.0 - tx) * va + tx * vb } else { tx * va + (1.0 - tx) * vb };
+                let (va, vb) = (ra[xa] + ty * (rb[xa] - ra[xa]), ra[xb] + ty * (rb[xb] - ra[xb]));
+                *o = va + tx * (vb - va);
             }
         }
     });

@@ -889,7 +889,7 @@ impl ObjectImpl for AnimeStyle {
                          stylization, see skip-threshold), reused (realtime-policy=latest: frames whose own stylization \
                          was not ready in time), inference-mean-ms and inference-p95-ms (ONNX Runtime's time, over the last 256 \
                          inferences), upsampling-mean-ms (scaling the result back to the frame size), prepare-mean-ms (reading the \
-                         frame and scaling it to the network's size), lines-mean-ms (drawing ink lines), smoothing-mean-ms (temporal smoothing), write-mean-ms \
+                         frame and scaling it to the network's size), lines-mean-ms (the frame-size look stages: cel shading and ink lines), smoothing-mean-ms (temporal smoothing), write-mean-ms \
                          (blending and writing the output), processing-mean-ms (the element's whole time per frame), fps (frames out per second \
                          of wall time), execution-provider, model and realtime-policy in use, model-line-strength (the ink lines \
                          the model asks for: what line-strength=-1 draws)",
